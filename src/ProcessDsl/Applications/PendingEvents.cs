@@ -1,0 +1,42 @@
+namespace ProcessDsl;
+
+/// <summary>The pending events of a set of aggregates, serialised and ready to store.</summary>
+internal sealed class PendingEvents
+{
+    private PendingEvents(List<NewEvent> events, List<DomainEvent> domainEvents, List<(Aggregate, int)> counts)
+    {
+        Events = events;
+        DomainEvents = domainEvents;
+        Counts = counts;
+    }
+
+    public IReadOnlyList<NewEvent> Events { get; }
+
+    public IReadOnlyList<DomainEvent> DomainEvents { get; }
+
+    /// <summary>Each aggregate with the number of its pending events included here.</summary>
+    public IReadOnlyList<(Aggregate Aggregate, int Count)> Counts { get; }
+
+    public static PendingEvents Of(IEnumerable<Aggregate> aggregates)
+    {
+        var events = new List<NewEvent>();
+        var domainEvents = new List<DomainEvent>();
+        var counts = new List<(Aggregate, int)>();
+        var seen = new HashSet<Aggregate>(ReferenceEqualityComparer.Instance);
+        foreach (var aggregate in aggregates)
+        {
+            ArgumentNullException.ThrowIfNull(aggregate);
+            if (!seen.Add(aggregate)) continue;
+            var pending = aggregate.PendingEvents;
+            if (pending.Count == 0) continue;
+            foreach (var e in pending)
+            {
+                var (topic, state) = EventTopics.Serialize(e);
+                events.Add(new NewEvent(e.OriginatorId, e.OriginatorVersion, topic, state, e.Timestamp));
+                domainEvents.Add(e);
+            }
+            counts.Add((aggregate, pending.Count));
+        }
+        return new PendingEvents(events, domainEvents, counts);
+    }
+}

@@ -1,0 +1,12 @@
+namespace ProcessDsl;
+
+/// <summary>
+/// One item of an application's notification log: a stored domain event with its position in the
+/// application sequence.
+/// </summary>
+/// <param name="Id">The notification id: 1, 2, 3, ... contiguous, in commit order.</param>
+/// <param name="OriginatorId">The aggregate the event belongs to.</param>
+/// <param name="OriginatorVersion">The aggregate's version after the event.</param>
+/// <param name="Topic">The event's topic (see <see cref="TopicAttribute"/>).</param>
+/// <param name="State">The event serialised as UTF-8 JSON.</param>
+public sealed record Notification(long Id, Guid OriginatorId, long OriginatorVersion, string Topic, byte[] State);

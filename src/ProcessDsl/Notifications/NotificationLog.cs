@@ -1,0 +1,88 @@
+namespace ProcessDsl;
+
+/// <summary>
+/// The local notification log of an application: sections computed from its stored events, each
+/// read with one indexed range query on the notification id.
+/// </summary>
+public sealed class NotificationLog : INotificationLog
+{
+    /// <summary>The default number of notifications per section.</summary>
+    public const int DefaultSectionSize = 10;
+
+    private readonly EventStore _store;
+
+    internal NotificationLog(EventStore store, int sectionSize = DefaultSectionSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(sectionSize, 1);
+        _store = store;
+        SectionSize = sectionSize;
+    }
+
+    /// <inheritdoc/>
+    public string Application => _store.Application;
+
+    /// <inheritdoc/>
+    public int SectionSize { get; }
+
+    /// <summary>The newest notification id (0 when the log is empty).</summary>
+    public long MaxNotificationId => _store.MaxNotificationId();
+
+    /// <summary>A view of the same log with another section size.</summary>
+    public NotificationLog WithSectionSize(int sectionSize) => new(_store, sectionSize);
+
+    /// <inheritdoc/>
+    public Section this[string sectionId] => GetSection(sectionId);
+
+    /// <inheritdoc/>
+    public Task<Section> GetSectionAsync(string sectionId, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(GetSection(sectionId));
+    }
+
+    /// <inheritdoc/>
+    public NotificationBatch Select(long after, int limit, IReadOnlySet<string>? topics = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(after);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        // Everything up to the max id read first is committed (ids become visible in commit
+        // order), so the range below it is complete whatever the filter keeps.
+        var max = _store.MaxNotificationId();
+        if (max <= after) return new NotificationBatch([], after);
+        var upTo = Math.Min(max, after > long.MaxValue - limit ? long.MaxValue : after + limit);
+        return new NotificationBatch(_store.ReadRange(after, upTo, topics), upTo);
+    }
+
+    /// <inheritdoc/>
+    public Task<NotificationBatch> SelectAsync(long after, int limit, IReadOnlySet<string>? topics = null, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Select(after, limit, topics));
+    }
+
+    private Section GetSection(string sectionId)
+    {
+        ArgumentNullException.ThrowIfNull(sectionId);
+        SectionId id;
+        if (sectionId == SectionId.Current)
+        {
+            var max = _store.MaxNotificationId();
+            id = SectionId.Containing(Math.Max(1, max), SectionSize);
+        }
+        else
+        {
+            id = SectionId.Parse(sectionId).Normalize(SectionSize);
+        }
+        var items = _store.ReadRange(id.First - 1, id.Last, null);
+        return Link(id, items, SectionSize);
+    }
+
+    /// <summary>Builds a section with its previous and next ids.</summary>
+    internal static Section Link(SectionId id, IReadOnlyList<Notification> items, int sectionSize)
+    {
+        var previous = id.First > 1 ? SectionId.Containing(id.First - 1, sectionSize).ToString() : null;
+        var full = items.Count >= sectionSize && id.Last < long.MaxValue;
+        var next = full ? SectionId.Containing(id.Last + 1, sectionSize).ToString() : null;
+        return new Section(id.ToString(), items, previous, next);
+    }
+}

@@ -1,0 +1,274 @@
+using System.Collections.Concurrent;
+using LinqToDB;
+using LinqToDB.Data;
+
+namespace ProcessDsl;
+
+/// <summary>
+/// One application's tables: its events (the application sequence), its tracking records and the
+/// rows of its projections. All writes go through one connection under one lock, in a transaction
+/// that also takes the database's own lock, so notification ids are assigned contiguously in
+/// commit order even with several processes writing.
+/// </summary>
+internal sealed class EventStore : IDisposable
+{
+    private readonly Persistence _persistence;
+    private readonly Lock _writeLock = new();
+    private readonly ConcurrentDictionary<Type, bool> _rowTables = new();
+    private DataConnection? _writer;
+
+    public EventStore(Persistence persistence, string application)
+    {
+        _persistence = persistence;
+        Application = application;
+        (EventsTable, TrackingTable) = persistence.TableNames(application);
+        ReadOptions = persistence.ReadOptions(application);
+        lock (_writeLock)
+        {
+            WithWriter(db =>
+            {
+                persistence.CreateTables(db, EventsTable, TrackingTable);
+                return 0;
+            });
+        }
+    }
+
+    public string Application { get; }
+
+    public string EventsTable { get; }
+
+    public string TrackingTable { get; }
+
+    public DataOptions ReadOptions { get; }
+
+    /// <summary>
+    /// Stores new events, tracking moves and row changes in one transaction. Returns the last
+    /// notification id assigned (the previous maximum when there were no events).
+    /// </summary>
+    /// <exception cref="ConcurrencyException">An aggregate version is already stored.</exception>
+    /// <exception cref="TrackingConflictException">A tracking position is not the expected one.</exception>
+    public long Append(IReadOnlyList<NewEvent> events, IReadOnlyList<TrackingUpdate>? tracking = null, IReadOnlyList<RowChange>? rows = null)
+    {
+        lock (_writeLock)
+        {
+            if (rows is { Count: > 0 }) EnsureRowTables(rows);
+            return WithWriter(db =>
+            {
+                var transaction = db.BeginTransaction();
+                try
+                {
+                    _persistence.LockForAppend(db, EventsTable);
+                    if (tracking is not null)
+                        foreach (var update in tracking) MoveTracking(db, update);
+                    var last = MaxNotificationId(db);
+                    foreach (var e in events)
+                    {
+                        db.Insert(new EventRecord
+                        {
+                            NotificationId = ++last,
+                            OriginatorId = e.OriginatorId,
+                            OriginatorVersion = e.OriginatorVersion,
+                            Topic = e.Topic,
+                            State = e.State,
+                            Timestamp = e.Timestamp.UtcTicks,
+                        }, tableName: EventsTable);
+                    }
+                    if (rows is not null)
+                        foreach (var row in rows) row.Apply(db);
+                    transaction.Commit();
+                    return last;
+                }
+                catch (Exception ex) when (_persistence.IsUniqueViolation(ex))
+                {
+                    Rollback(transaction);
+                    throw ExplainUniqueViolation(events, tracking, ex);
+                }
+                catch
+                {
+                    Rollback(transaction);
+                    throw;
+                }
+                finally
+                {
+                    transaction.Dispose();
+                }
+            });
+        }
+    }
+
+    /// <summary>Notifications with ids in (after, upTo], optionally only the given topics.</summary>
+    public IReadOnlyList<Notification> ReadRange(long after, long upTo, IReadOnlySet<string>? topics)
+    {
+        using var db = new DataConnection(ReadOptions);
+        var query = db.GetTable<EventRecord>().TableName(EventsTable)
+            .Where(r => r.NotificationId > after && r.NotificationId <= upTo);
+        if (topics is not null)
+        {
+            if (topics.Count == 0) return [];
+            var list = topics.ToArray();
+            query = query.Where(r => list.Contains(r.Topic));
+        }
+        var records = query.OrderBy(r => r.NotificationId).ToList();
+        var result = new Notification[records.Count];
+        for (var i = 0; i < result.Length; i++) result[i] = records[i].ToNotification();
+        return result;
+    }
+
+    /// <summary>The newest notification id (0 when empty).</summary>
+    public long MaxNotificationId()
+    {
+        using var db = new DataConnection(ReadOptions);
+        return MaxNotificationId(db);
+    }
+
+    /// <summary>An aggregate's stored events after a version, oldest first.</summary>
+    public IReadOnlyList<Notification> ReadAggregate(Guid id, long afterVersion)
+    {
+        using var db = new DataConnection(ReadOptions);
+        var records = db.GetTable<EventRecord>().TableName(EventsTable)
+            .Where(r => r.OriginatorId == id && r.OriginatorVersion > afterVersion)
+            .OrderBy(r => r.OriginatorVersion)
+            .ToList();
+        return records.ConvertAll(r => r.ToNotification());
+    }
+
+    /// <summary>The stored tracking position for an upstream application (0 when none).</summary>
+    public long Position(string upstream)
+    {
+        using var db = new DataConnection(ReadOptions);
+        return StoredPosition(db, upstream) ?? 0;
+    }
+
+    /// <summary>Every stored tracking position.</summary>
+    public IReadOnlyDictionary<string, long> Positions()
+    {
+        using var db = new DataConnection(ReadOptions);
+        return db.GetTable<TrackingRecord>().TableName(TrackingTable)
+            .ToDictionary(t => t.UpstreamApplication, t => t.Position, StringComparer.Ordinal);
+    }
+
+    /// <summary>A query over a user's mapped rows, its table created if missing.</summary>
+    public IQueryable<T> Query<T>() where T : class
+    {
+        EnsureRowTable<T>();
+        var context = new DataContext(ReadOptions);
+        return context.GetTable<T>();
+    }
+
+    /// <summary>Creates the table of a mapped row type if this store has not yet done so.</summary>
+    public void EnsureRowTable<T>() where T : class
+    {
+        if (_rowTables.ContainsKey(typeof(T))) return;
+        lock (_writeLock)
+        {
+            WithWriter(db =>
+            {
+                db.CreateTable<T>(tableOptions: TableOptions.CreateIfNotExists);
+                return 0;
+            });
+            _rowTables[typeof(T)] = true;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_writeLock)
+        {
+            _writer?.Dispose();
+            _writer = null;
+        }
+    }
+
+    private void EnsureRowTables(IReadOnlyList<RowChange> rows)
+    {
+        // Tables are created outside the step's transaction, so a rolled-back step never leaves
+        // this cache believing in a table that does not exist.
+        foreach (var row in rows)
+        {
+            if (_rowTables.ContainsKey(row.RowType)) continue;
+            WithWriter(db =>
+            {
+                row.EnsureTable(db);
+                return 0;
+            });
+            _rowTables[row.RowType] = true;
+        }
+    }
+
+    private T WithWriter<T>(Func<DataConnection, T> action)
+    {
+        _writer ??= _persistence.OpenWriter(Application);
+        try
+        {
+            return action(_writer);
+        }
+        catch (Exception ex) when (ex is not (ConcurrencyException or TrackingConflictException))
+        {
+            // The connection may be broken (a server restart, a lost file lock): start afresh next time.
+            _writer.Dispose();
+            _writer = null;
+            throw;
+        }
+    }
+
+    private void MoveTracking(DataConnection db, TrackingUpdate update)
+    {
+        var table = db.GetTable<TrackingRecord>().TableName(TrackingTable);
+        var updated = table
+            .Where(t => t.UpstreamApplication == update.Upstream && t.Position == update.Expected)
+            .Set(t => t.Position, update.Position)
+            .Update();
+        if (updated == 1) return;
+        var actual = StoredPosition(db, update.Upstream);
+        if (actual is null && update.Expected == 0)
+        {
+            db.Insert(new TrackingRecord { UpstreamApplication = update.Upstream, Position = update.Position }, tableName: TrackingTable);
+            return;
+        }
+        throw new TrackingConflictException(Application, update.Upstream, update.Expected, actual);
+    }
+
+    private long? StoredPosition(DataConnection db, string upstream) =>
+        db.GetTable<TrackingRecord>().TableName(TrackingTable)
+            .Where(t => t.UpstreamApplication == upstream)
+            .Select(t => (long?)t.Position)
+            .FirstOrDefault();
+
+    private long MaxNotificationId(DataConnection db) =>
+        db.GetTable<EventRecord>().TableName(EventsTable).Max(r => (long?)r.NotificationId) ?? 0;
+
+    private Exception ExplainUniqueViolation(IReadOnlyList<NewEvent> events, IReadOnlyList<TrackingUpdate>? tracking, Exception ex)
+    {
+        using var db = new DataConnection(ReadOptions);
+        if (tracking is not null)
+        {
+            foreach (var update in tracking)
+            {
+                var actual = StoredPosition(db, update.Upstream);
+                if (actual != update.Expected) return new TrackingConflictException(Application, update.Upstream, update.Expected, actual);
+            }
+        }
+        foreach (var e in events)
+        {
+            var taken = db.GetTable<EventRecord>().TableName(EventsTable)
+                .Any(r => r.OriginatorId == e.OriginatorId && r.OriginatorVersion == e.OriginatorVersion);
+            if (taken) return new ConcurrencyException(Application, e.OriginatorId, e.OriginatorVersion, ex);
+        }
+        var first = events.Count > 0 ? events[0] : null;
+        return first is null
+            ? ex
+            : new ConcurrencyException(Application, first.OriginatorId, first.OriginatorVersion, ex);
+    }
+
+    private static void Rollback(DataConnectionTransaction transaction)
+    {
+        try
+        {
+            transaction.Rollback();
+        }
+        catch (Exception)
+        {
+            // The connection is already gone; the database discards the transaction itself.
+        }
+    }
+}

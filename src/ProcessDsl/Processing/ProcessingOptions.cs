@@ -1,0 +1,27 @@
+namespace ProcessDsl;
+
+/// <summary>How followers process their upstream logs.</summary>
+public sealed record ProcessingOptions
+{
+    /// <summary>The most upstream notifications one step reads and commits (default 500). A live follower reads what is new, often one.</summary>
+    public int MaxBatchSize { get; init; } = 500;
+
+    /// <summary>How often a policy may fail on one event before the follower stops with a <see cref="ProcessingException"/> (default 3).</summary>
+    public int PolicyAttempts { get; init; } = 3;
+
+    /// <summary>How often a step may fail for other reasons (database faults) in a row before the error is raised; 0 retries for ever (default 0).</summary>
+    public int TransientAttempts { get; init; }
+
+    /// <summary>The first retry delay; each further attempt doubles it, up to <see cref="MaxBackoff"/>.</summary>
+    public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>The longest retry delay (default 2 s).</summary>
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(2);
+
+    internal TimeSpan Backoff(int attempt)
+    {
+        var factor = Math.Pow(2, Math.Min(attempt - 1, 20));
+        var delay = TimeSpan.FromTicks((long)Math.Min(InitialBackoff.Ticks * factor, MaxBackoff.Ticks));
+        return delay;
+    }
+}

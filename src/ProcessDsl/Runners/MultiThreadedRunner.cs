@@ -1,0 +1,116 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace ProcessDsl;
+
+/// <summary>
+/// One long-running worker per following application, woken by prompts over bounded channels.
+/// Prompts coalesce (a burst of saves leaves at most one wake-up waiting), and each worker also
+/// looks at its upstreams every <see cref="RunnerOptions.PollInterval"/>, so a lost prompt or a
+/// restart never strands an event.
+/// </summary>
+public sealed class MultiThreadedRunner : Runner
+{
+    private readonly Dictionary<string, Channel<bool>> _prompts = new(StringComparer.Ordinal);
+    private readonly List<Task> _workers = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private int _busy;
+
+    /// <summary>Creates the runner; call <see cref="Runner.StartAsync"/> next.</summary>
+    public MultiThreadedRunner(SystemDefinition system, Persistence persistence, RunnerOptions? options = null)
+        : base(system, persistence, options)
+    {
+    }
+
+    private protected override bool IsQuiet => Volatile.Read(ref _busy) == 0 && _prompts.Values.All(c => c.Reader.Count == 0);
+
+    private protected override Task OnStartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var definition in System.Applications)
+        {
+            if (!definition.IsFollower) continue;
+            var channel = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
+            {
+                FullMode = BoundedChannelFullMode.DropWrite,
+                SingleReader = true,
+            });
+            _prompts[definition.Name] = channel;
+        }
+        foreach (var (name, channel) in _prompts)
+        {
+            channel.Writer.TryWrite(true); // catch up on start
+            _workers.Add(Task.Factory.StartNew(() => WorkAsync(name, channel.Reader, _stopping.Token),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap());
+        }
+        return Task.CompletedTask;
+    }
+
+    private protected override async Task OnStopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_workers).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Workers end by cancellation.
+        }
+        _stopping.Dispose();
+    }
+
+    private protected override void OnSaved(Application application, long lastNotificationId)
+    {
+        foreach (var follower in System.FollowersOf(application.Name))
+            if (_prompts.TryGetValue(follower.Name, out var channel)) channel.Writer.TryWrite(true);
+    }
+
+    private async Task WorkAsync(string application, ChannelReader<bool> prompts, CancellationToken cancellationToken)
+    {
+        var followers = FollowersOf(application);
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                await WaitForPromptAsync(prompts, cancellationToken).ConfigureAwait(false);
+                while (prompts.TryRead(out _))
+                {
+                    // Coalesce: one pass serves every prompt that arrived before it.
+                }
+                Interlocked.Increment(ref _busy);
+                try
+                {
+                    foreach (var follower in followers)
+                        await follower.CatchUpAsync(cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _busy);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            Fail(ex);
+            Logger.LogError("Worker of {Application} stopped", application);
+        }
+    }
+
+    private async Task WaitForPromptAsync(ChannelReader<bool> prompts, CancellationToken cancellationToken)
+    {
+        if (prompts.Count > 0) return;
+        using var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        poll.CancelAfter(Options.PollInterval);
+        try
+        {
+            await prompts.WaitToReadAsync(poll.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The poll interval passed without a prompt: look anyway.
+        }
+    }
+}

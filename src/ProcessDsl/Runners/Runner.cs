@@ -1,0 +1,197 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ProcessDsl;
+
+/// <summary>
+/// What every runner shares: it creates the system's applications on a store, gives them to
+/// commands and queries (<see cref="Get{TApp}"/>), and runs each follower's steps.
+/// </summary>
+public abstract class Runner : IAsyncDisposable
+{
+    private readonly Dictionary<string, Application> _applications = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<Follower>> _followersByApplication = new(StringComparer.Ordinal);
+    private readonly List<Exception> _errors = [];
+    private int _state; // 0 new, 1 started, 2 stopped
+
+    /// <summary>Creates a runner for a system on a store.</summary>
+    protected Runner(SystemDefinition system, Persistence persistence, RunnerOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(persistence);
+        System = system;
+        Persistence = persistence;
+        Options = options ?? new RunnerOptions();
+        Logger = Options.LoggerFactory?.CreateLogger(GetType().FullName!) ?? NullLogger.Instance;
+    }
+
+    /// <summary>The system being run.</summary>
+    public SystemDefinition System { get; }
+
+    /// <summary>The store.</summary>
+    public Persistence Persistence { get; }
+
+    /// <summary>The settings.</summary>
+    public RunnerOptions Options { get; }
+
+    /// <summary>The runner's logger.</summary>
+    protected ILogger Logger { get; }
+
+    internal IEnumerable<Follower> AllFollowers => _followersByApplication.Values.SelectMany(f => f);
+
+    internal IReadOnlyList<Follower> FollowersOf(string application) =>
+        _followersByApplication.TryGetValue(application, out var list) ? list : [];
+
+    /// <summary>Creates the applications (and their tables) and starts processing, catching up on anything recorded while stopped.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+            throw new InvalidOperationException("The runner has already been started.");
+        var applicationOptions = Options.Application.LoggerFactory is null && Options.LoggerFactory is not null
+            ? Options.Application with { LoggerFactory = Options.LoggerFactory }
+            : Options.Application;
+        foreach (var definition in System.Applications)
+        {
+            var application = definition.Factory();
+            if (application.Name != definition.Name)
+                throw new InvalidOperationException($"The factory of '{definition.Name}' made an application named '{application.Name}'.");
+            if (definition.IsFollower && application is not ProcessApplication)
+                throw new InvalidOperationException($"'{definition.Name}' follows {string.Join(", ", definition.Upstreams)} but is not a ProcessApplication.");
+            application.Open(Persistence, applicationOptions);
+            _applications.Add(definition.Name, application);
+        }
+        foreach (var definition in System.Applications)
+        {
+            if (!definition.IsFollower) continue;
+            var follower = (ProcessApplication)_applications[definition.Name];
+            var list = new List<Follower>();
+            foreach (var upstream in definition.Upstreams)
+            {
+                var log = Options.UpstreamLogs.TryGetValue(upstream, out var remote) ? remote : _applications[upstream].NotificationLog;
+                list.Add(new Follower(follower, upstream, log, Options.Processing));
+            }
+            _followersByApplication[definition.Name] = list;
+        }
+        foreach (var application in _applications.Values)
+            application.Saved = OnSaved;
+        await OnStartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The running instance of an application, for commands and queries.</summary>
+    /// <exception cref="InvalidOperationException">The runner is not started, or the system has no such application.</exception>
+    public TApp Get<TApp>() where TApp : Application
+    {
+        EnsureStarted();
+        foreach (var application in _applications.Values)
+            if (application is TApp typed) return typed;
+        throw new InvalidOperationException($"System '{System.Name}' has no application of type {typeof(TApp).Name}.");
+    }
+
+    /// <summary>The running instance of an application by name.</summary>
+    public Application Get(string applicationName)
+    {
+        EnsureStarted();
+        return _applications.TryGetValue(applicationName, out var application)
+            ? application
+            : throw new KeyNotFoundException($"System '{System.Name}' has no application '{applicationName}'.");
+    }
+
+    /// <summary>
+    /// Waits until every follower has processed everything its upstreams have recorded.
+    /// Rethrows a follower's <see cref="ProcessingException"/>.
+    /// </summary>
+    /// <exception cref="TimeoutException">Not idle within <paramref name="timeout"/>; the message names the followers behind.</exception>
+    public async Task WaitUntilIdleAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        EnsureStarted();
+        var deadline = DateTime.UtcNow + timeout;
+        var delay = 1;
+        while (true)
+        {
+            ThrowIfFailed();
+            var behind = Lagging();
+            if (behind.Count == 0 && IsQuiet)
+            {
+                ThrowIfFailed();
+                return;
+            }
+            if (DateTime.UtcNow >= deadline)
+                throw new TimeoutException($"System '{System.Name}' was not idle after {timeout}: {string.Join("; ", behind.DefaultIfEmpty("workers still busy"))}.");
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            delay = Math.Min(delay * 2, 50);
+        }
+    }
+
+    /// <summary>Stops processing cleanly. Rethrows a follower's <see cref="ProcessingException"/>.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _state, 2) != 1) return;
+        await OnStopAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var application in _applications.Values) application.Saved = null;
+        ThrowIfFailed();
+    }
+
+    /// <summary>Stops the runner if it is running, without rethrowing errors.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await StopAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Logger.LogDebug(ex, "Error already reported before dispose");
+        }
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Starts the runner's own machinery (after applications and followers exist).</summary>
+    private protected abstract Task OnStartAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stops the runner's own machinery.</summary>
+    private protected abstract Task OnStopAsync(CancellationToken cancellationToken);
+
+    /// <summary>Called after every save of an application, with its last notification id.</summary>
+    private protected abstract void OnSaved(Application application, long lastNotificationId);
+
+    /// <summary>Whether no step is in progress right now.</summary>
+    private protected virtual bool IsQuiet => true;
+
+    /// <summary>Records a follower's fatal error; it is rethrown by <see cref="WaitUntilIdleAsync"/> and <see cref="StopAsync"/>.</summary>
+    private protected void Fail(Exception error)
+    {
+        Logger.LogError(error, "A follower stopped");
+        lock (_errors) _errors.Add(error);
+    }
+
+    private protected bool HasFailed(string application)
+    {
+        lock (_errors) return _errors.OfType<ProcessingException>().Any(e => e.Application == application);
+    }
+
+    private void ThrowIfFailed()
+    {
+        Exception? first;
+        lock (_errors) first = _errors.FirstOrDefault();
+        if (first is not null) global::System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+    }
+
+    private List<string> Lagging()
+    {
+        var behind = new List<string>();
+        foreach (var follower in AllFollowers)
+        {
+            var position = ((ProcessApplication)_applications[follower.Application]).Store.Position(follower.Upstream);
+            var batch = follower.UpstreamLog.Select(position, 1);
+            if (batch.Position > position)
+                behind.Add($"{follower.Application} at {position} following {follower.Upstream}");
+        }
+        return behind;
+    }
+
+    private void EnsureStarted()
+    {
+        if (Volatile.Read(ref _state) == 0)
+            throw new InvalidOperationException("The runner is not started: call StartAsync first.");
+    }
+}

@@ -1,0 +1,92 @@
+namespace ProcessDsl;
+
+/// <summary>
+/// Runs everything on the caller's thread: when a command's <see cref="Application.Save"/> returns,
+/// every follower has processed everything the save caused, loops included. Deterministic, for
+/// tests and simple tools.
+/// </summary>
+public sealed class SingleThreadedRunner : Runner
+{
+    private readonly Queue<string> _prompted = new();
+    private readonly HashSet<string> _queued = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private bool _draining;
+
+    /// <summary>Creates the runner; call <see cref="Runner.StartAsync"/> next.</summary>
+    public SingleThreadedRunner(SystemDefinition system, Persistence persistence, RunnerOptions? options = null)
+        : base(system, persistence, WithFiniteRetries(options))
+    {
+    }
+
+    private static RunnerOptions WithFiniteRetries(RunnerOptions? options)
+    {
+        options ??= new RunnerOptions();
+        // On the caller's thread a database that stays away must surface as an error, not a hang.
+        return options.Processing.TransientAttempts > 0
+            ? options
+            : options with { Processing = options.Processing with { TransientAttempts = 10 } };
+    }
+
+    private protected override Task OnStartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var definition in System.Applications)
+            if (definition.IsFollower) Prompt(definition.Name);
+        Drain();
+        return Task.CompletedTask;
+    }
+
+    private protected override Task OnStopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private protected override void OnSaved(Application application, long lastNotificationId)
+    {
+        foreach (var follower in System.FollowersOf(application.Name)) Prompt(follower.Name);
+        Drain();
+    }
+
+    private void Prompt(string application)
+    {
+        lock (_lock)
+        {
+            if (_queued.Add(application)) _prompted.Enqueue(application);
+        }
+    }
+
+    private void Drain()
+    {
+        lock (_lock)
+        {
+            // A save made while draining (by a follower's step) only queues its followers.
+            if (_draining) return;
+            _draining = true;
+        }
+        try
+        {
+            while (true)
+            {
+                string next;
+                lock (_lock)
+                {
+                    if (!_prompted.TryDequeue(out next!)) return;
+                    _queued.Remove(next);
+                }
+                if (HasFailed(next)) continue;
+                foreach (var follower in FollowersOf(next))
+                {
+                    try
+                    {
+                        follower.CatchUpAsync(CancellationToken.None).GetAwaiter().GetResult();
+                    }
+                    catch (ProcessingException ex)
+                    {
+                        Fail(ex);
+                        break;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            lock (_lock) _draining = false;
+        }
+    }
+}
