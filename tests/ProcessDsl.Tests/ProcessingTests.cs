@@ -1,0 +1,233 @@
+using LinqToDB.Data;
+using ProcessDsl.Tests.Support;
+
+namespace ProcessDsl.Tests;
+
+[Collection("Reservations poison")] // PoisonOrderId is static: keep tests that use it apart
+public sealed class ProcessingTests : IDisposable
+{
+    private static readonly TimeSpan Idle = TimeSpan.FromSeconds(60);
+    private readonly TempDirectory _dir = new();
+
+    public ProcessingTests()
+    {
+        Reservations.PoisonOrderId = Guid.Empty;
+    }
+
+    public void Dispose()
+    {
+        Reservations.PoisonOrderId = Guid.Empty;
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task Single_threaded_runner_finishes_all_processing_before_save_returns()
+    {
+        using var store = Persistence.Sqlite(_dir.Path);
+        await using var runner = new SingleThreadedRunner(OrdersSystem.Definition, store);
+        await runner.StartAsync();
+        var orders = runner.Get<Orders>();
+        var ids = new List<Guid>();
+        for (var i = 0; i < 200; i++)
+        {
+            var id = orders.CreateNewOrder();
+            ids.Add(id);
+            // Deterministic: the loop Orders -> Reservations -> Orders -> Payments -> Orders is done already.
+            var order = orders.GetOrder(id);
+            Assert.NotNull(order.ReservationId);
+            Assert.NotNull(order.PaymentId);
+        }
+        OrdersChecks.AllReservedAndPaidExactlyOnce(runner, ids);
+        await runner.StopAsync();
+    }
+
+    [Fact]
+    public async Task Multi_threaded_runner_processes_every_order_exactly_once()
+    {
+        using var store = Persistence.Sqlite(_dir.Path);
+        await using var runner = new MultiThreadedRunner(OrdersSystem.Definition, store);
+        await runner.StartAsync();
+        var orders = runner.Get<Orders>();
+        var ids = new System.Collections.Concurrent.ConcurrentBag<Guid>();
+        await Parallel.ForAsync(0, 300, new ParallelOptions { MaxDegreeOfParallelism = 4 }, (_, _) =>
+        {
+            ids.Add(orders.CreateNewOrder());
+            return ValueTask.CompletedTask;
+        });
+        await runner.WaitUntilIdleAsync(Idle);
+        OrdersChecks.AllReservedAndPaidExactlyOnce(runner, ids.ToArray());
+        await runner.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_restarted_runner_catches_up_on_what_was_recorded_while_stopped()
+    {
+        var ids = new List<Guid>();
+        using (var store = Persistence.Sqlite(_dir.Path))
+        {
+            // Record orders with no followers running (an application on its own).
+            var orders = (Orders)new Orders().Open(store);
+            for (var i = 0; i < 50; i++) ids.Add(orders.CreateNewOrder());
+        }
+        using (var store = Persistence.Sqlite(_dir.Path))
+        {
+            await using var runner = new MultiThreadedRunner(OrdersSystem.Definition, store);
+            await runner.StartAsync();
+            for (var i = 0; i < 50; i++) ids.Add(runner.Get<Orders>().CreateNewOrder());
+            await runner.StopAsync(); // stop, probably halfway
+        }
+        using (var store = Persistence.Sqlite(_dir.Path))
+        {
+            await using var runner = new MultiThreadedRunner(OrdersSystem.Definition, store);
+            await runner.StartAsync();
+            await runner.WaitUntilIdleAsync(Idle);
+            OrdersChecks.AllReservedAndPaidExactlyOnce(runner, ids);
+        }
+    }
+
+    [Fact]
+    public async Task Two_workers_of_the_same_follower_racing_produce_each_effect_once()
+    {
+        var ids = new List<Guid>();
+        using (var store = Persistence.Sqlite(_dir.Path))
+        {
+            var orders = (Orders)new Orders().Open(store);
+            for (var i = 0; i < 300; i++) ids.Add(orders.CreateNewOrder());
+        }
+        // Two independent runners (own connections, caches and positions) on the same files race.
+        var options = new RunnerOptions { Processing = new ProcessingOptions { MaxBatchSize = 7 } };
+        using var storeA = Persistence.Sqlite(_dir.Path);
+        using var storeB = Persistence.Sqlite(_dir.Path);
+        await using var a = new MultiThreadedRunner(OrdersSystem.Definition, storeA, options);
+        await using var b = new MultiThreadedRunner(OrdersSystem.Definition, storeB, options);
+        await Task.WhenAll(a.StartAsync(), b.StartAsync());
+        await a.WaitUntilIdleAsync(Idle);
+        await b.WaitUntilIdleAsync(Idle);
+        OrdersChecks.AllReservedAndPaidExactlyOnce(a, ids);
+        await Task.WhenAll(a.StopAsync(), b.StopAsync());
+    }
+
+    [Fact]
+    public async Task A_poison_event_stops_the_follower_naming_it_after_committing_the_events_before_it()
+    {
+        var ids = new List<Guid>();
+        using var store = Persistence.Sqlite(_dir.Path);
+        var recorder = (Orders)new Orders().Open(store);
+        for (var i = 0; i < 10; i++) ids.Add(recorder.CreateNewOrder());
+        Reservations.PoisonOrderId = ids[6];
+        var poisonNotification = 7L; // the 7th Order.Created in the Orders log
+
+        var options = new RunnerOptions { Processing = new ProcessingOptions { PolicyAttempts = 2, InitialBackoff = TimeSpan.FromMilliseconds(1) } };
+        await using var runner = new MultiThreadedRunner(OrdersSystem.Definition, store, options);
+        await runner.StartAsync();
+        var ex = await Assert.ThrowsAsync<ProcessingException>(() => runner.WaitUntilIdleAsync(Idle));
+        Assert.Equal("Reservations", ex.Application);
+        Assert.Equal("Orders", ex.Upstream);
+        Assert.Equal(poisonNotification, ex.NotificationId);
+        Assert.Equal("ProcessDsl.Tests.Support.Order.Created", ex.Topic);
+        Assert.IsType<InvalidOperationException>(ex.InnerException);
+
+        var reservations = runner.Get<Reservations>();
+        Assert.Equal(6, reservations.NotificationLog.MaxNotificationId);
+        Assert.Equal(6, reservations.Store.Position("Orders"));
+        await Assert.ThrowsAsync<ProcessingException>(() => runner.StopAsync());
+
+        // Fixed and restarted: processing resumes at the failed event, nothing is doubled.
+        Reservations.PoisonOrderId = Guid.Empty;
+        await using var again = new MultiThreadedRunner(OrdersSystem.Definition, store);
+        await again.StartAsync();
+        await again.WaitUntilIdleAsync(Idle);
+        OrdersChecks.AllReservedAndPaidExactlyOnce(again, ids);
+    }
+
+    [Fact]
+    public async Task A_failing_projection_write_inside_the_commit_leaves_nothing_half_written()
+    {
+        var ids = new List<Guid>();
+        using var store = Persistence.Sqlite(_dir.Path);
+        var recorder = (Orders)new Orders().Open(store);
+        for (var i = 0; i < 5; i++) ids.Add(recorder.CreateNewOrder());
+
+        // Make the Summaries commit fail inside its transaction: a trigger rejects the row insert.
+        var summaries = (Summaries)new Summaries().Open(store);
+        summaries.Store.EnsureRowTable<OrderSummary>();
+        using (var db = new LinqToDB.Data.DataConnection(summaries.Store.ReadOptions))
+            db.Execute(
+                "CREATE TRIGGER fail_insert BEFORE INSERT ON order_summary BEGIN SELECT RAISE(ABORT, 'injected fault'); END");
+
+        var options = new RunnerOptions { Processing = new ProcessingOptions { TransientAttempts = 2, InitialBackoff = TimeSpan.FromMilliseconds(1) } };
+        await using (var runner = new SingleThreadedRunner(OrdersSystem.Definition, store, options))
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => runner.StartAsync());
+            Assert.Equal(0, summaries.Store.Position("Orders"));
+            Assert.Equal(0, summaries.Query<OrderSummary>().Count());
+        }
+
+        using (var db = new LinqToDB.Data.DataConnection(summaries.Store.ReadOptions))
+            db.Execute( "DROP TRIGGER fail_insert");
+        await using var restarted = new SingleThreadedRunner(OrdersSystem.Definition, store);
+        await restarted.StartAsync();
+        OrdersChecks.AllReservedAndPaidExactlyOnce(restarted, ids);
+    }
+
+    [Fact]
+    public async Task A_fault_between_the_policies_and_the_commit_loses_and_doubles_nothing()
+    {
+        var ids = new List<Guid>();
+        using var store = Persistence.Sqlite(_dir.Path);
+        var recorder = (Orders)new Orders().Open(store);
+        for (var i = 0; i < 20; i++) ids.Add(recorder.CreateNewOrder());
+
+        // Another worker moves the tracking position after our policies ran but before our commit.
+        var reservations = (Reservations)new Reservations().Open(store);
+        var follower = new Follower(reservations, "Orders", recorder.NotificationLog, new ProcessingOptions { MaxBatchSize = 5 });
+        follower.Step(); // commits 1..5
+        var rival = new Follower((Reservations)new Reservations().Open(Persistence.Sqlite(_dir.Path)), "Orders", recorder.NotificationLog, new ProcessingOptions { MaxBatchSize = 5 });
+        rival.Step(); // commits 6..10 behind our back
+        Assert.Throws<TrackingConflictException>(() => follower.Step()); // ours expected 5: rolled back whole
+        Assert.Equal(10, reservations.NotificationLog.MaxNotificationId);
+
+        await follower.CatchUpAsync(CancellationToken.None);
+        var reserved = OrdersChecks.Contiguous(reservations.NotificationLog)
+            .Select(n => ((Reservation.Created)EventTopics.Deserialize(n)).OrderId).ToList();
+        Assert.Equal(ids, reserved);
+    }
+
+    [Fact]
+    public async Task Topics_no_policy_handles_are_skipped_but_the_position_moves_past_them()
+    {
+        using var store = Persistence.Sqlite(_dir.Path);
+        await using var runner = new SingleThreadedRunner(OrdersSystem.Definition, store);
+        await runner.StartAsync();
+        var orders = runner.Get<Orders>();
+        orders.CreateNewOrder();
+        // Payments handles only Order.Reserved; Orders' log has Created, Reserved, Paid.
+        var payments = runner.Get<Payments>();
+        Assert.Equal(3, payments.Store.Position("Orders"));
+        Assert.Equal(1, payments.NotificationLog.MaxNotificationId);
+    }
+
+    [Fact]
+    public async Task Save_inside_a_policy_is_refused_with_advice()
+    {
+        using var store = Persistence.Sqlite(_dir.Path);
+        var orders = (Orders)new Orders().Open(store);
+        orders.CreateNewOrder();
+        var bad = (SavesInPolicy)new SavesInPolicy().Open(store);
+        var follower = new Follower(bad, "Orders", orders.NotificationLog, new ProcessingOptions { PolicyAttempts = 1 });
+        var ex = await Assert.ThrowsAsync<ProcessingException>(() => follower.CatchUpAsync(CancellationToken.None));
+        Assert.Contains("Collect", ex.InnerException!.Message);
+    }
+
+    private sealed class SavesInPolicy : ProcessApplication
+    {
+        private static readonly HashSet<string> s_topics = ["ProcessDsl.Tests.Support.Order.Created"];
+        public override IReadOnlySet<string> HandledTopics => s_topics;
+
+        protected override bool DispatchPolicy(Notification notification, ProcessingEvent processing)
+        {
+            Save(Reservation.Create(notification.OriginatorId));
+            return true;
+        }
+    }
+}
