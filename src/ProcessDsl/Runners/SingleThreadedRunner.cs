@@ -59,6 +59,7 @@ public sealed class SingleThreadedRunner : Runner
             if (_draining) return;
             _draining = true;
         }
+        var completed = false;
         try
         {
             while (true)
@@ -66,7 +67,13 @@ public sealed class SingleThreadedRunner : Runner
                 string next;
                 lock (_lock)
                 {
-                    if (!_prompted.TryDequeue(out next!)) return;
+                    if (!_prompted.TryDequeue(out next!))
+                    {
+                        // Cleared under the same lock as the queue, so a concurrent caller's
+                        // prompt is either seen by this loop or drains itself.
+                        _draining = false;
+                        return;
+                    }
                     _queued.Remove(next);
                 }
                 if (HasFailed(next)) continue;
@@ -86,7 +93,8 @@ public sealed class SingleThreadedRunner : Runner
         }
         finally
         {
-            lock (_lock) _draining = false;
+            if (!completed)
+                lock (_lock) _draining = false;
         }
     }
 }

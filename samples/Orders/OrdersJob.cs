@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using ProcessDsl;
+using Spectre.Console;
+
+namespace OrdersSample;
+
+/// <summary>What the orders job is asked to do.</summary>
+internal sealed record OrdersJobOptions(string Runner, int Orders, string Store, int Callers, int BatchSize, bool Progress);
+
+/// <summary>
+/// The main job: callers place orders concurrently, the system reserves and pays each, and the job
+/// checks that every order was reserved and paid exactly once.
+/// </summary>
+internal static class OrdersJob
+{
+    /// <summary>Stored events per order: Order.Created, Reservation.Created, Order.Reserved, Payment.Created, Order.Paid.</summary>
+    public const int EventsPerOrder = 5;
+
+    public static async Task<int> RunAsync(OrdersJobOptions options, CancellationToken cancellationToken)
+    {
+        using var store = StoreSpec.Open(options.Store);
+        var runnerOptions = new RunnerOptions { Processing = new ProcessingOptions { MaxBatchSize = options.BatchSize } };
+        await using Runner runner = options.Runner switch
+        {
+            "single" => new SingleThreadedRunner(OrdersSystem.Definition, store, runnerOptions),
+            "multi" => new MultiThreadedRunner(OrdersSystem.Definition, store, runnerOptions),
+            "multiprocess" => throw new NotSupportedException("--runner multiprocess is not available yet: use single or multi."),
+            _ => throw new ArgumentException($"Unknown runner '{options.Runner}': use single, multi or multiprocess."),
+        };
+        await runner.StartAsync(cancellationToken);
+        var orders = runner.Get<Orders>();
+        var payments = runner.Get<Payments>();
+        var before = payments.NotificationLog.MaxNotificationId;
+
+        var ids = new Guid[options.Orders];
+        var clock = Stopwatch.StartNew();
+        var work = Task.Run(async () =>
+        {
+            await Parallel.ForAsync(0, options.Callers, new ParallelOptions { MaxDegreeOfParallelism = options.Callers, CancellationToken = cancellationToken }, (caller, _) =>
+            {
+                for (var i = caller; i < options.Orders; i += options.Callers) ids[i] = orders.CreateNewOrder();
+                return ValueTask.CompletedTask;
+            });
+            await runner.WaitUntilIdleAsync(TimeSpan.FromMinutes(30), cancellationToken);
+        }, cancellationToken);
+
+        if (options.Progress && AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            await AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .StartAsync(async context =>
+                {
+                    var bar = context.AddTask($"[green]{options.Orders} orders paid[/]", maxValue: options.Orders);
+                    while (!work.IsCompleted)
+                    {
+                        bar.Value = payments.NotificationLog.MaxNotificationId - before;
+                        await Task.WhenAny(work, Task.Delay(100, cancellationToken));
+                    }
+                    bar.Value = options.Orders;
+                });
+        }
+        await work;
+        clock.Stop();
+
+        var paid = Verify(runner, ids);
+        await runner.StopAsync(cancellationToken);
+        var seconds = clock.Elapsed.TotalSeconds;
+        var ok = paid == options.Orders;
+        if (!ok) Console.Error.WriteLine($"FAILED: {options.Orders - paid} of {options.Orders} orders were not reserved and paid exactly once.");
+        Console.WriteLine(FormattableString.Invariant(
+            $"orders={options.Orders} paid={paid} seconds={seconds:F3} orders_per_s={options.Orders / seconds:F0} events_per_s={options.Orders * EventsPerOrder / seconds:F0}"));
+        return ok ? 0 : 1;
+    }
+
+    /// <summary>Counts the orders reserved and paid exactly once, with their summary rows; reports anything else.</summary>
+    internal static int Verify(Runner runner, IReadOnlyList<Guid> ids)
+    {
+        var wanted = ids.ToHashSet();
+        var reservations = CountByOrder(runner.Get<Reservations>().NotificationLog, n => ((Reservation.Created)EventTopics.Deserialize(n)).OrderId);
+        var paymentsByOrder = CountByOrder(runner.Get<Payments>().NotificationLog, n => ((Payment.Created)EventTopics.Deserialize(n)).OrderId);
+        var ordersLog = ReadContiguous(runner.Get<Orders>().NotificationLog);
+        var eventsByOrder = ordersLog.GroupBy(n => n.OriginatorId).ToDictionary(g => g.Key, g => g.Count());
+        var paidRows = runner.Get<Summaries>().Query<OrderSummary>().Where(s => s.Status == "paid").Select(s => s.OrderId).ToHashSet();
+
+        var good = 0;
+        foreach (var id in wanted)
+        {
+            var once = reservations.GetValueOrDefault(id) == 1 && paymentsByOrder.GetValueOrDefault(id) == 1
+                && eventsByOrder.GetValueOrDefault(id) == 3 && paidRows.Contains(id);
+            if (once) good++;
+            else if (wanted.Count - good < 10)
+                Console.Error.WriteLine($"order {id}: reservations={reservations.GetValueOrDefault(id)} payments={paymentsByOrder.GetValueOrDefault(id)} order_events={eventsByOrder.GetValueOrDefault(id)} summary_paid={paidRows.Contains(id)}");
+        }
+        return good;
+    }
+
+    private static Dictionary<Guid, int> CountByOrder(INotificationLog log, Func<Notification, Guid> orderOf)
+    {
+        var counts = new Dictionary<Guid, int>();
+        foreach (var n in ReadContiguous(log))
+        {
+            var order = orderOf(n);
+            counts[order] = counts.GetValueOrDefault(order) + 1;
+        }
+        return counts;
+    }
+
+    private static IReadOnlyList<Notification> ReadContiguous(INotificationLog log)
+    {
+        var all = new List<Notification>();
+        long position = 0;
+        while (true)
+        {
+            var batch = log.Select(position, 10_000);
+            if (batch.Position == position) break;
+            foreach (var n in batch.Items)
+            {
+                if (n.Id != position + 1) throw new InvalidOperationException($"The {log.Application} log is not contiguous: {n.Id} follows {position}.");
+                position = n.Id;
+                all.Add(n);
+            }
+            if (position != batch.Position) throw new InvalidOperationException($"The {log.Application} log has a gap before {batch.Position}.");
+        }
+        return all;
+    }
+}

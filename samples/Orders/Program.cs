@@ -1,0 +1,29 @@
+using System.CommandLine;
+using OrdersSample;
+
+var runnerOption = new Option<string>("--runner") { Description = "single, multi or multiprocess", DefaultValueFactory = _ => "multi" };
+runnerOption.AcceptOnlyFromAmong("single", "multi", "multiprocess");
+var ordersOption = new Option<int>("--orders") { Description = "How many orders to place", DefaultValueFactory = _ => 1000 };
+var storeOption = new Option<string?>("--store") { Description = "sqlite:DIR (default: a new temporary folder), sqlite-normal:DIR, memory or postgres:CONNECTION-STRING" };
+var callersOption = new Option<int>("--callers") { Description = "Concurrent clients placing orders", DefaultValueFactory = _ => 1 };
+var batchOption = new Option<int>("--batch-size") { Description = "Most upstream events one processing step takes", DefaultValueFactory = _ => 500 };
+var noProgressOption = new Option<bool>("--no-progress") { Description = "Do not draw the progress bar" };
+
+var root = new RootCommand("The orders-reservations-payments system: places orders and checks each is reserved and paid exactly once.")
+{
+    runnerOption, ordersOption, storeOption, callersOption, batchOption, noProgressOption,
+};
+root.SetAction(async (parse, cancellationToken) =>
+{
+    var orders = parse.GetValue(ordersOption);
+    var callers = parse.GetValue(callersOption);
+    if (orders < 1 || callers < 1 || parse.GetValue(batchOption) < 1)
+    {
+        Console.Error.WriteLine("--orders, --callers and --batch-size must be at least 1.");
+        return 2;
+    }
+    var store = parse.GetValue(storeOption) ?? "sqlite:" + Path.Combine(Path.GetTempPath(), "processdsl-orders-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss-fff"));
+    Console.Error.WriteLine($"store: {store}");
+    return await OrdersJob.RunAsync(new OrdersJobOptions(parse.GetValue(runnerOption)!, orders, store, callers, parse.GetValue(batchOption), !parse.GetValue(noProgressOption)), cancellationToken);
+});
+return await root.Parse(args).InvokeAsync();
