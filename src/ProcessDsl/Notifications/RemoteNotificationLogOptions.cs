@@ -1,0 +1,40 @@
+namespace ProcessDsl;
+
+/// <summary>Settings of a <see cref="RemoteNotificationLog"/>.</summary>
+public sealed record RemoteNotificationLogOptions
+{
+    /// <summary>A bearer token sent with every request (none when null).</summary>
+    public string? BearerToken { get; init; }
+
+    /// <summary>
+    /// The server's section size, when known. When null it is learned from the server's
+    /// <c>current</c> section on first use; either way every section read is checked against it.
+    /// </summary>
+    public int? SectionSize { get; init; }
+
+    /// <summary>
+    /// How many times one section is requested before a transient failure (connection refused or
+    /// reset, a timeout, 408, 429 or 5xx) is raised (default 5).
+    /// </summary>
+    public int MaxAttempts { get; init; } = 5;
+
+    /// <summary>The first retry delay; each further attempt doubles it, with jitter, up to <see cref="MaxBackoff"/> (default 100 ms).</summary>
+    public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The longest retry delay, also the cap on a server's <c>Retry-After</c> (default 5 s).</summary>
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long one request may take before it counts as a transient failure (default 30 s).</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    internal void Validate()
+    {
+        if (SectionSize is < 1) throw new ArgumentOutOfRangeException(nameof(SectionSize), SectionSize, "The section size must be at least 1.");
+        if (MaxAttempts < 1) throw new ArgumentOutOfRangeException(nameof(MaxAttempts), MaxAttempts, "At least one attempt is needed.");
+        if (InitialBackoff < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(InitialBackoff), InitialBackoff, "The backoff must not be negative.");
+        if (MaxBackoff < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(MaxBackoff), MaxBackoff, "The backoff must not be negative.");
+        if (RequestTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(RequestTimeout), RequestTimeout, "The timeout must be positive.");
+        if (BearerToken is not null && (BearerToken.Length == 0 || BearerToken.Any(c => c is < '!' or > '~')))
+            throw new ArgumentException("The bearer token must be non-empty printable ASCII without spaces.", nameof(BearerToken));
+    }
+}
