@@ -22,6 +22,10 @@ public abstract class Persistence : IDisposable
     public static SqlitePersistence Sqlite(string directory, SqliteDurability durability = SqliteDurability.Full) =>
         new(directory, durability, deleteOnDispose: false);
 
+    /// <summary>PostgreSQL at <paramref name="connectionString"/> (an Npgsql connection string), pooled; see <see cref="PostgresPersistence"/>.</summary>
+    public static PostgresPersistence Postgres(string connectionString, PostgresOptions? options = null) =>
+        new(connectionString, options);
+
     /// <summary>
     /// A throwaway store for tests and demos: SQLite files in a new temporary folder (on a
     /// memory-backed file system where the machine has one), without fsync, deleted on dispose.
