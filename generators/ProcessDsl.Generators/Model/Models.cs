@@ -1,0 +1,28 @@
+namespace ProcessDsl.Generators.Model;
+
+/// <summary>A concrete, registrable domain event type and its topic.</summary>
+internal sealed record EventTypeModel(string FullyQualifiedName, string Topic);
+
+/// <summary>One policy of a process application: the topic it handles, the event type it reads, the method it calls.</summary>
+internal sealed record PolicyModel(string Topic, string EventType, string MethodName);
+
+/// <summary>A partial process application and its policies, in declaration order.</summary>
+internal sealed record ApplicationModel(TypeDeclarationModel Type, EquatableArray<PolicyModel> Policies);
+
+/// <summary>One apply method: the event type it takes and how deep that type sits below DomainEvent (deeper first in the switch).</summary>
+internal sealed record ApplyMethodModel(string EventType, int Depth, string MethodName);
+
+/// <summary>A partial aggregate and its apply methods.</summary>
+internal sealed record AggregateModel(TypeDeclarationModel Type, EquatableArray<ApplyMethodModel> Methods);
+
+/// <summary>One synchronous subscription: <c>Subscriptions.Subscribe&lt;EventType&gt;(MethodName)</c>.</summary>
+internal sealed record SubscriptionModel(string EventType, string MethodName);
+
+/// <summary>A partial class with <c>[SubscribeTo]</c> methods.</summary>
+internal sealed record SubscriberModel(TypeDeclarationModel Type, EquatableArray<SubscriptionModel> Subscriptions);
+
+/// <summary>One application of a system: name, class, the applications it follows and the topics it handles.</summary>
+internal sealed record SystemApplicationModel(string Name, string FullyQualifiedName, EquatableArray<string> Upstreams, EquatableArray<string> Topics);
+
+/// <summary>A <c>[ProcessSystem]</c> class and its applications in first-appearance order.</summary>
+internal sealed record SystemModel(TypeDeclarationModel Type, string Name, EquatableArray<SystemApplicationModel> Applications);

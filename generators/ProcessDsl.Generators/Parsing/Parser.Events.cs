@@ -1,0 +1,94 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using ProcessDsl.Generators.Diagnostics;
+using ProcessDsl.Generators.Model;
+
+namespace ProcessDsl.Generators.Parsing;
+
+internal static partial class Parser
+{
+    /// <summary>Cheap syntactic filter: a class or record class with a base list may be an event type.</summary>
+    public static bool MayBeEventType(SyntaxNode node, CancellationToken cancellationToken) =>
+        node is ClassDeclarationSyntax { BaseList: not null }
+            or RecordDeclarationSyntax { BaseList: not null, ClassOrStructKeyword.RawKind: not (int)SyntaxKind.StructKeyword };
+
+    /// <summary>Parses a type declaration that may declare a domain event; null when it does not.</summary>
+    public static ParsedEventType? ParseEventType(GeneratorSyntaxContext context, CancellationToken cancellationToken)
+    {
+        var syntax = (TypeDeclarationSyntax)context.Node;
+        if (context.SemanticModel.GetDeclaredSymbol(syntax, cancellationToken) is not INamedTypeSymbol type
+            || type.IsAbstract
+            || !DerivesFrom(type, "DomainEvent"))
+            return null;
+        // A partial event declared in several places is parsed once, at its first declaration with a base list.
+        var first = type.DeclaringSyntaxReferences
+            .Select(r => r.GetSyntax(cancellationToken))
+            .OfType<TypeDeclarationSyntax>()
+            .FirstOrDefault(d => d.BaseList is not null);
+        if (first is not null && first != syntax) return null;
+
+        var identifier = LocationInfo.From(syntax.Identifier);
+        if (IsGenericOrInGeneric(type))
+        {
+            return new ParsedEventType(null, null, Single(DiagnosticInfo.Create(DiagnosticDescriptors.GenericEventType, identifier, Display(type))));
+        }
+        if (InaccessibilityOf(type) is { } access)
+        {
+            return new ParsedEventType(null, null, Single(DiagnosticInfo.Create(DiagnosticDescriptors.InaccessibleEventType, identifier, Display(type), access)));
+        }
+
+        var topic = TopicOf(type);
+        var topicLocation = identifier;
+        if (TopicAttributeOf(type) is { } attribute)
+        {
+            topicLocation = ArgumentLocation(attribute, 0, 1, cancellationToken) ?? identifier;
+            var problem = string.IsNullOrWhiteSpace(topic) ? "empty" : topic.Length > 400 ? "longer than 400 characters" : null;
+            if (problem is not null)
+            {
+                var shown = topic.Length > 40 ? topic.Substring(0, 40) + "..." : topic;
+                return new ParsedEventType(null, null, Single(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidTopic, topicLocation, shown, Display(type), problem)));
+            }
+        }
+        return new ParsedEventType(new EventTypeModel(FullyQualified(type), topic), topicLocation, EquatableArray<DiagnosticInfo>.Empty);
+    }
+
+    private static EquatableArray<DiagnosticInfo> Single(DiagnosticInfo diagnostic) => new[] { diagnostic }.ToEquatableArray();
+
+    /// <summary>The event types to register: each type once, ordered by name, the first of each topic only.</summary>
+    public static EquatableArray<EventTypeModel> RegistrableEvents(IEnumerable<EventTypeModel> events)
+    {
+        var byTopic = new HashSet<string>(System.StringComparer.Ordinal);
+        return events
+            .Distinct()
+            .OrderBy(e => e.FullyQualifiedName, System.StringComparer.Ordinal)
+            .Where(e => byTopic.Add(e.Topic))
+            .ToEquatableArray();
+    }
+
+    /// <summary>PDSL011 for every event type whose topic an earlier (by name) type already has.</summary>
+    public static EquatableArray<DiagnosticInfo> DuplicateTopics(IEnumerable<ParsedEventType> events)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        var byTopic = new Dictionary<string, EventTypeModel>(System.StringComparer.Ordinal);
+        foreach (var parsed in events
+                     .Where(e => e.Model is not null)
+                     .GroupBy(e => e.Model!.FullyQualifiedName)
+                     .Select(g => g.First())
+                     .OrderBy(e => e.Model!.FullyQualifiedName, System.StringComparer.Ordinal))
+        {
+            var model = parsed.Model!;
+            if (byTopic.TryGetValue(model.Topic, out var existing))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.DuplicateTopic, parsed.TopicLocation, model.Topic, ShortName(model.FullyQualifiedName), ShortName(existing.FullyQualifiedName)));
+                continue;
+            }
+            byTopic.Add(model.Topic, model);
+        }
+        return diagnostics.ToEquatableArray();
+    }
+}

@@ -1,0 +1,120 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using ProcessDsl.Generators.Diagnostics;
+using ProcessDsl.Generators.Model;
+
+namespace ProcessDsl.Generators.Parsing;
+
+internal static partial class Parser
+{
+    /// <summary>Parses one method carrying one or more <c>[Policy(typeof(E))]</c>.</summary>
+    public static PolicyMethod ParsePolicyMethod(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        var method = (IMethodSymbol)context.TargetSymbol;
+        var syntax = (MethodDeclarationSyntax)context.TargetNode;
+        var type = method.ContainingType;
+        var diagnostics = new List<DiagnosticInfo>();
+
+        var declaration = DeclarationOf(type, "it has [Policy] methods", diagnostics, cancellationToken);
+        if (!DerivesFrom(type, "ProcessApplication"))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(
+                DiagnosticDescriptors.PolicyClassMustDeriveFromProcessApplication, IdentifierLocation(type, cancellationToken), type.Name));
+            declaration = null;
+        }
+
+        var signatureProblem = PolicySignatureProblem(method);
+        if (signatureProblem is not null)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(
+                DiagnosticDescriptors.PolicySignature, LocationInfo.From(syntax.Identifier), method.Name, signatureProblem));
+        }
+
+        var policies = new List<PolicyModel>();
+        var locations = new List<LocationInfo>();
+        foreach (var attribute in context.Attributes)
+        {
+            if (SingleArgument(attribute) is not ITypeSymbol eventType || eventType.TypeKind == TypeKind.Error)
+                continue; // the compiler already reports a missing or unresolvable typeof
+            var location = ArgumentLocation(attribute, 0, 1, cancellationToken) ?? LocationInfo.From(syntax.Identifier)!;
+            if (!IsConcreteEvent(eventType))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotAConcreteEvent, location, Display(eventType), "Policy"));
+                continue;
+            }
+            if (signatureProblem is not null) continue;
+            var parameter = method.Parameters[0].Type;
+            if (!Converts(context.SemanticModel.Compilation, eventType, parameter))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.ParameterNotAssignable, location, method.Name, Display(parameter), Display(eventType)));
+                continue;
+            }
+            policies.Add(new PolicyModel(TopicOf((INamedTypeSymbol)eventType), FullyQualified(eventType), Identifier(method.Name)));
+            locations.Add(location);
+        }
+
+        return new PolicyMethod(
+            FullyQualified(type), declaration, policies.ToEquatableArray(), locations.ToEquatableArray(), diagnostics.ToEquatableArray());
+    }
+
+    private static string? PolicySignatureProblem(IMethodSymbol method)
+    {
+        if (method.IsStatic) return "is static";
+        if (method.IsGenericMethod) return "is generic";
+        if (method.IsAsync) return "is async";
+        if (!method.ReturnsVoid) return $"returns '{Display(method.ReturnType)}'";
+        if (method.Parameters.Length != 2) return $"takes {method.Parameters.Length} parameter(s)";
+        if (RefKindProblem(method.Parameters[0], "event") is { } eventProblem) return eventProblem;
+        if (!IsRuntimeType(method.Parameters[1].Type, "ProcessingEvent"))
+            return $"takes '{Display(method.Parameters[1].Type)}' as its second parameter instead of ProcessDsl.ProcessingEvent";
+        return RefKindProblem(method.Parameters[1], "ProcessingEvent");
+    }
+
+    /// <summary>
+    /// Gathers the parsed policy methods of each class into one application model, reporting a
+    /// second policy for a topic the application already handles.
+    /// </summary>
+    public static IEnumerable<Parsed<ApplicationModel>> GroupApplications(IEnumerable<PolicyMethod> methods)
+    {
+        foreach (var group in methods.GroupBy(m => m.ClassKey))
+        {
+            var diagnostics = new List<DiagnosticInfo>();
+            var policies = new List<PolicyModel>();
+            var byTopic = new Dictionary<string, PolicyModel>();
+            var type = group.First().Type;
+            var valid = group.All(m => m.Type is not null);
+            foreach (var method in group)
+            {
+                diagnostics.AddRange(method.Diagnostics);
+                for (var i = 0; i < method.Policies.Count; i++)
+                {
+                    var policy = method.Policies[i];
+                    if (byTopic.TryGetValue(policy.Topic, out var existing))
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(
+                            DiagnosticDescriptors.DuplicatePolicy, method.PolicyLocations[i],
+                            type?.Name ?? ShortName(group.Key), ShortName(policy.EventType), policy.Topic, existing.MethodName));
+                        continue;
+                    }
+                    byTopic.Add(policy.Topic, policy);
+                    policies.Add(policy);
+                }
+            }
+            yield return new Parsed<ApplicationModel>(
+                valid && type is not null ? new ApplicationModel(type, policies.ToEquatableArray()) : null,
+                diagnostics.Distinct().ToEquatableArray());
+        }
+    }
+
+    private static string ShortName(string fullyQualifiedName)
+    {
+        var name = fullyQualifiedName.StartsWith("global::", System.StringComparison.Ordinal)
+            ? fullyQualifiedName.Substring("global::".Length)
+            : fullyQualifiedName;
+        return name;
+    }
+}

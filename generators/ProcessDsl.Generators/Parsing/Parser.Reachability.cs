@@ -1,0 +1,195 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using ProcessDsl.Generators.Diagnostics;
+using ProcessDsl.Generators.Model;
+
+namespace ProcessDsl.Generators.Parsing;
+
+/// <summary>
+/// PDSL021: a policy of a system application whose event type none of that application's upstreams
+/// in the system can record. Only reported where the generator can see everything that matters:
+/// <list type="bullet">
+/// <item>the application follows nothing in the system (its policies never run there), or</item>
+/// <item>every upstream is declared in this compilation (with its base classes up to Application), and
+/// every aggregate those upstreams save (<c>Save</c>, <c>processing.Collect</c>) is a sealed aggregate of
+/// this compilation whose code never triggers the event type (nor a base or derived type of it).</item>
+/// </list>
+/// Anything the analysis cannot follow (a <c>this</c> or a <c>ProcessingEvent</c> handed elsewhere, an
+/// aggregate of a base type, an unresolved call) counts as "may record", so the warning stays quiet.
+/// It assumes events enter an application's log only through code inside the application class:
+/// <c>app.Save(...)</c> called from outside is invisible to it.
+/// </summary>
+internal static partial class Parser
+{
+    private static IEnumerable<DiagnosticInfo> UnfedPolicies(
+        string systemName,
+        List<INamedTypeSymbol> applications,
+        Dictionary<INamedTypeSymbol, List<INamedTypeSymbol>> upstreams,
+        Compilation compilation,
+        CancellationToken cancellationToken)
+    {
+        var savedByApplication = new Dictionary<INamedTypeSymbol, List<ITypeSymbol>?>(SymbolEqualityComparer.Default);
+        var diagnostics = new List<DiagnosticInfo>();
+        foreach (var application in applications)
+        {
+            var sources = upstreams[application];
+            foreach (var policy in PoliciesOf(application, cancellationToken))
+            {
+                if (ArgumentLocation(policy.Attribute, 0, 1, cancellationToken) is not { } location) continue; // not in this compilation
+                string? reason = null;
+                if (sources.Count == 0)
+                {
+                    reason = $"'{application.Name}' follows no application in this system";
+                }
+                else if (!sources.Any(u => MayRecord(u, policy.EventType, compilation, savedByApplication, cancellationToken)))
+                {
+                    reason = $"none of its upstreams ({string.Join(", ", sources.Select(s => s.Name))}) saves an aggregate that triggers it";
+                }
+                if (reason is not null)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(
+                        DiagnosticDescriptors.PolicyNeverFed, location, systemName, policy.Method.Name, application.Name, Display(policy.EventType), reason));
+                }
+            }
+        }
+        return diagnostics;
+    }
+
+    private static bool MayRecord(
+        INamedTypeSymbol upstream,
+        INamedTypeSymbol eventType,
+        Compilation compilation,
+        Dictionary<INamedTypeSymbol, List<ITypeSymbol>?> cache,
+        CancellationToken cancellationToken)
+    {
+        if (!cache.TryGetValue(upstream, out var saved))
+        {
+            saved = SavedAggregates(upstream, compilation, cancellationToken);
+            cache.Add(upstream, saved);
+        }
+        return saved is null || saved.Any(aggregate => MayTrigger(aggregate, eventType, compilation, cancellationToken));
+    }
+
+    /// <summary>The static types of every aggregate an application's own code saves, or null when that cannot be known.</summary>
+    private static List<ITypeSymbol>? SavedAggregates(INamedTypeSymbol application, Compilation compilation, CancellationToken cancellationToken)
+    {
+        var saved = new List<ITypeSymbol>();
+        if (SourceChain(application, "Application", "ProcessApplication") is not { } chain) return null;
+        foreach (var type in chain)
+        {
+            foreach (var node in Declarations(type, cancellationToken))
+            {
+                var model = compilation.GetSemanticModel(node.SyntaxTree);
+                foreach (var descendant in node.DescendantNodes())
+                {
+                    if (Escapes(descendant, model, cancellationToken)) return null;
+                    if (descendant is not SimpleNameSyntax name || name.Identifier.Text is not ("Save" or "Collect")) continue;
+                    var target = Target(name, model, cancellationToken, out var ambiguous);
+                    if (ambiguous) return null;
+                    if (!IsRuntimeMethod(target, "Application", "Save") && !IsRuntimeMethod(target, "ProcessingEvent", "Collect")) continue;
+                    if (InvocationOf(name) is not { } invocation) return null; // a method group we cannot follow
+                    foreach (var argument in invocation.ArgumentList.Arguments)
+                    {
+                        var argumentType = model.GetTypeInfo(argument.Expression, cancellationToken).Type;
+                        if (argumentType is IArrayTypeSymbol array) argumentType = array.ElementType;
+                        if (argumentType is null || argumentType.TypeKind == TypeKind.Error) return null;
+                        saved.Add(argumentType);
+                    }
+                }
+            }
+        }
+        return saved;
+    }
+
+    /// <summary>Whether an aggregate of static type <paramref name="aggregate"/> may trigger <paramref name="eventType"/>.</summary>
+    private static bool MayTrigger(ITypeSymbol aggregate, INamedTypeSymbol eventType, Compilation compilation, CancellationToken cancellationToken)
+    {
+        // An unsealed static type may be any subclass at run time, including ones this compilation cannot see.
+        if (aggregate is not INamedTypeSymbol { IsSealed: true } named) return true;
+        if (SourceChain(named, "Aggregate") is not { } chain) return true;
+        foreach (var type in chain)
+        {
+            foreach (var node in Declarations(type, cancellationToken))
+            {
+                var model = compilation.GetSemanticModel(node.SyntaxTree);
+                foreach (var name in node.DescendantNodes().OfType<SimpleNameSyntax>())
+                {
+                    if (name.Identifier.Text is not ("Trigger" or "Create")) continue;
+                    var target = Target(name, model, cancellationToken, out var ambiguous);
+                    if (ambiguous) return true;
+                    var index = IsRuntimeMethod(target, "Aggregate", "Trigger") ? 0 : IsRuntimeMethod(target, "Aggregate", "Create") ? 1 : -1;
+                    if (index < 0) continue;
+                    if (InvocationOf(name) is not { } invocation || invocation.ArgumentList.Arguments.Count <= index) return true;
+                    var triggered = model.GetTypeInfo(invocation.ArgumentList.Arguments[index].Expression, cancellationToken).Type;
+                    if (triggered is null || triggered.TypeKind == TypeKind.Error || Related(triggered, eventType)) return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static bool Related(ITypeSymbol a, ITypeSymbol b)
+    {
+        for (var current = a; current is not null; current = current.BaseType)
+            if (SymbolEqualityComparer.Default.Equals(current, b)) return true;
+        for (var current = b; current is not null; current = current.BaseType)
+            if (SymbolEqualityComparer.Default.Equals(current, a)) return true;
+        return false;
+    }
+
+    /// <summary>The type and its base types below the named runtime base(s), or null when one of them is not declared in source.</summary>
+    private static List<INamedTypeSymbol>? SourceChain(INamedTypeSymbol type, params string[] runtimeBases)
+    {
+        var chain = new List<INamedTypeSymbol>();
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            if (runtimeBases.Any(b => IsRuntimeType(current, b))) return chain;
+            if (current.DeclaringSyntaxReferences.Length == 0) return null;
+            chain.Add(current);
+        }
+        return null;
+    }
+
+    private static IEnumerable<SyntaxNode> Declarations(INamedTypeSymbol type, CancellationToken cancellationToken) =>
+        type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken));
+
+    /// <summary>A <c>this</c> or a ProcessingEvent used as anything but the receiver of a member access: it may reach code we do not see.</summary>
+    private static bool Escapes(SyntaxNode node, SemanticModel model, CancellationToken cancellationToken)
+    {
+        if (node is not (ThisExpressionSyntax or IdentifierNameSyntax)) return false;
+        if (node.Parent is MemberAccessExpressionSyntax access && access.Expression == node) return false;
+        if (node is ThisExpressionSyntax) return true;
+        if (node.Parent is MemberAccessExpressionSyntax { Name: var accessedName } && accessedName == node) return false;
+        var symbol = model.GetSymbolInfo(node, cancellationToken).Symbol;
+        var type = symbol switch
+        {
+            IParameterSymbol p => p.Type,
+            ILocalSymbol l => l.Type,
+            IFieldSymbol f => f.Type,
+            IPropertySymbol p => p.Type,
+            _ => null,
+        };
+        // A parameter declaration is not a use; IdentifierNameSyntax only appears in expressions and type names.
+        return IsRuntimeType(type, "ProcessingEvent");
+    }
+
+    private static IMethodSymbol? Target(SimpleNameSyntax name, SemanticModel model, CancellationToken cancellationToken, out bool ambiguous)
+    {
+        var info = model.GetSymbolInfo(name, cancellationToken);
+        ambiguous = info.Symbol is null && info.CandidateSymbols.Any(c => c.Name == name.Identifier.Text);
+        return (info.Symbol as IMethodSymbol)?.OriginalDefinition;
+    }
+
+    private static bool IsRuntimeMethod(IMethodSymbol? method, string type, string name) =>
+        method is not null && method.Name == name && IsRuntimeType(method.ContainingType, type);
+
+    private static InvocationExpressionSyntax? InvocationOf(SimpleNameSyntax name)
+    {
+        SyntaxNode expression = name;
+        if (name.Parent is MemberAccessExpressionSyntax access && access.Name == name) expression = access;
+        return expression.Parent is InvocationExpressionSyntax invocation && invocation.Expression == expression ? invocation : null;
+    }
+}

@@ -1,0 +1,148 @@
+using System.Reflection;
+using System.Runtime.Loader;
+using ProcessDsl.Generators.Tests.Support;
+
+namespace ProcessDsl.Generators.Tests;
+
+/// <summary>User code plus generated code, compiled, emitted, loaded and run against the real runtime.</summary>
+public sealed class CompileAndRunTests
+{
+    private const string Scenario = """
+        namespace {0}
+        {
+            public static class Scenario
+            {
+                public static string RunSystem()
+                {
+                    using var persistence = ProcessDsl.Persistence.InMemory();
+                    var runner = new ProcessDsl.SingleThreadedRunner(OrdersSystem.Definition, persistence);
+                    try
+                    {
+                        runner.StartAsync().GetAwaiter().GetResult();
+                        var orders = runner.Get<Orders>();
+                        var id = orders.CreateNewOrder("book");
+                        var order = orders.GetOrder(id);
+                        var summaries = runner.Get<Summaries>();
+                        return string.Join("|",
+                            order.Item,
+                            order.ReservationId is not null,
+                            order.PaymentId is not null,
+                            order.Version,
+                            order.Changes,
+                            string.Join(",", summaries.Seen),
+                            string.Join(",", Audit.Seen));
+                    }
+                    finally
+                    {
+                        runner.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                    }
+                }
+
+                public static string ApplyDirectly()
+                {
+                    var order = Order.Create("pen");
+                    order.SetReserved(System.Guid.NewGuid());
+                    order.Cancel("changed my mind");
+                    return $"{order.Item}|{order.ReservationId is not null}|{order.PaymentId is null}|{order.Changes}";
+                }
+            }
+        }
+        """;
+
+    [Fact]
+    public void Orders_system_runs_end_to_end_through_generated_tables()
+    {
+        using var loaded = Load(out var ns);
+
+        var outcome = (string)loaded.Invoke(ns + ".Scenario", "RunSystem")!;
+
+        // Created, Reserved, Paid: each applied by its own [Apply] method (none reached the DomainEvent one);
+        // Summaries' one policy method took both event types; the subscriber saw Created and Paid.
+        Assert.Equal("book|True|True|3|0|Created,Paid|Created,Paid", outcome);
+    }
+
+    [Fact]
+    public void Apply_table_applies_the_most_derived_method_and_the_base_one_for_the_rest()
+    {
+        using var loaded = Load(out var ns);
+
+        Assert.Equal("pen|True|True|1", (string)loaded.Invoke(ns + ".Scenario", "ApplyDirectly")!);
+    }
+
+    [Fact]
+    public void Topics_are_registered_by_the_module_initializer()
+    {
+        using var loaded = Load(out var ns);
+        var created = loaded.Assembly.GetType(ns + ".Order+Created", throwOnError: true)!;
+        var cancelled = loaded.Assembly.GetType(ns + ".Order+Cancelled", throwOnError: true)!;
+
+        System.Runtime.CompilerServices.RuntimeHelpers.RunModuleConstructor(loaded.Assembly.ManifestModule.ModuleHandle);
+
+        Assert.Equal(ns + ".Order.Created", EventTopics.TopicOf(created));
+        Assert.Equal("shop.order.cancelled." + ns, EventTopics.TopicOf(cancelled));
+    }
+
+    [Fact]
+    public void Dispatch_matches_the_topic_before_deserialising_and_skips_unhandled_topics()
+    {
+        using var loaded = Load(out var ns);
+        var payments = (ProcessApplication)Activator.CreateInstance(loaded.Assembly.GetType(ns + ".Payments", throwOnError: true)!)!;
+        var dispatch = typeof(ProcessApplication).GetMethod("DispatchPolicy", BindingFlags.Instance | BindingFlags.NonPublic)!;
+        var garbage = "not json"u8.ToArray();
+
+        Assert.Equal(new[] { ns + ".Order.Reserved" }, payments.HandledTopics.ToArray());
+        // An unhandled topic with an unreadable state is skipped: it was never deserialised.
+        Assert.False((bool)dispatch.Invoke(payments, [new Notification(1, Guid.NewGuid(), 1, ns + ".Order.Created", garbage), null])!);
+        // A handled topic is deserialised (and here fails, because the state is not JSON).
+        var error = Assert.Throws<TargetInvocationException>(() =>
+            dispatch.Invoke(payments, [new Notification(2, Guid.NewGuid(), 2, ns + ".Order.Reserved", garbage), null]));
+        Assert.IsType<EventDeserializationException>(error.InnerException);
+    }
+
+    [Fact]
+    public void System_definition_lists_applications_once_with_every_upstream_once()
+    {
+        using var loaded = Load(out var ns);
+        var system = (SystemDefinition)loaded.Assembly.GetType(ns + ".OrdersSystem", throwOnError: true)!
+            .GetProperty("Definition")!.GetValue(null)!;
+
+        Assert.Equal("OrdersSystem", system.Name);
+        Assert.Equal(new[] { "Orders", "Reservations", "Payments", "Summaries" }, system.Applications.Select(a => a.Name));
+        Assert.Equal(new[] { "Reservations", "Payments" }, system["Orders"].Upstreams);
+        Assert.Equal(new[] { "Orders" }, system["Reservations"].Upstreams);
+        Assert.Equal(new[] { "Orders" }, system["Summaries"].Upstreams);
+        Assert.Equal(new[] { ns + ".Order.Created", ns + ".Order.Paid" }, system["Summaries"].Topics);
+        Assert.Equal(new[] { ns + ".Payment.Created", ns + ".Reservation.Created" }, system["Orders"].Topics);
+        Assert.IsType(loaded.Assembly.GetType(ns + ".Payments")!, system["Payments"].Factory());
+    }
+
+    /// <summary>Compiles the Orders sources in a namespace of their own (topics are process-wide) and loads them.</summary>
+    private static LoadedAssembly Load(out string ns)
+    {
+        ns = "Run" + Guid.NewGuid().ToString("N");
+        var source = Sources.Orders(ns).Replace("\"shop.order.cancelled\"", $"\"shop.order.cancelled.{ns}\"", StringComparison.Ordinal);
+        var result = GeneratorRun.Run(source, Scenario.Replace("{0}", ns, StringComparison.Ordinal));
+        Assert.Empty(result.GeneratorDiagnostics);
+
+        using var image = new MemoryStream();
+        var emit = result.Output.Emit(image);
+        Assert.True(emit.Success, string.Join("\n", emit.Diagnostics));
+        image.Position = 0;
+        return new LoadedAssembly(image);
+    }
+
+    /// <summary>An emitted assembly in a collectible load context that shares the ProcessDsl runtime with the test.</summary>
+    private sealed class LoadedAssembly : IDisposable
+    {
+        private readonly AssemblyLoadContext _context = new("generated", isCollectible: true);
+
+        public LoadedAssembly(Stream image) => Assembly = _context.LoadFromStream(image);
+
+        public Assembly Assembly { get; }
+
+        public object? Invoke(string type, string method) =>
+            Assembly.GetType(type, throwOnError: true)!.GetMethod(method)!.Invoke(null, null);
+
+        public void Dispose() => _context.Unload();
+    }
+}
