@@ -61,18 +61,7 @@ internal sealed class EventStore : IDisposable
                     if (tracking is not null)
                         foreach (var update in tracking) MoveTracking(db, update);
                     var last = MaxNotificationId(db);
-                    foreach (var e in events)
-                    {
-                        db.Insert(new EventRecord
-                        {
-                            NotificationId = ++last,
-                            OriginatorId = e.OriginatorId,
-                            OriginatorVersion = e.OriginatorVersion,
-                            Topic = e.Topic,
-                            State = e.State,
-                            Timestamp = e.Timestamp.UtcTicks,
-                        }, tableName: EventsTable);
-                    }
+                    if (events.Count > 0) last = InsertEvents(db, events, last);
                     if (rows is not null)
                         foreach (var row in rows) row.Apply(db);
                     transaction.Commit();
@@ -94,6 +83,33 @@ internal sealed class EventStore : IDisposable
                 }
             });
         }
+    }
+
+    private static readonly BulkCopyOptions s_multipleRows = new() { BulkCopyType = BulkCopyType.MultipleRows, UseParameters = true };
+
+    /// <summary>Inserts events with the ids after <paramref name="last"/>; returns the last id used.</summary>
+    private long InsertEvents(DataConnection db, IReadOnlyList<NewEvent> events, long last)
+    {
+        var records = new EventRecord[events.Count];
+        for (var i = 0; i < records.Length; i++)
+        {
+            var e = events[i];
+            records[i] = new EventRecord
+            {
+                NotificationId = ++last,
+                OriginatorId = e.OriginatorId,
+                OriginatorVersion = e.OriginatorVersion,
+                Topic = e.Topic,
+                State = e.State,
+                Timestamp = e.Timestamp.UtcTicks,
+            };
+        }
+        if (records.Length == 1)
+            db.Insert(records[0], tableName: EventsTable);
+        else
+            // Multi-row INSERT statements, every value a parameter (LinqToDB splits them to the provider's parameter limit): far fewer round trips than one per row.
+            db.GetTable<EventRecord>().TableName(EventsTable).BulkCopy(s_multipleRows, records);
+        return last;
     }
 
     /// <summary>Notifications with ids in (after, upTo], optionally only the given topics.</summary>

@@ -1,0 +1,42 @@
+using BenchmarkDotNet.Running;
+using ProcessDsl.Benchmarks;
+
+// Usage:
+//   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- catchup --events 100000
+//   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- orders --runner multi --orders 5000 --callers 1
+//   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- commit-rate
+//   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- micro [BenchmarkDotNet args]
+var command = args.Length > 0 ? args[0] : "help";
+string Arg(string name, string fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+}
+var directory = Arg("--dir", Path.Combine(Path.GetTempPath(), "processdsl-bench-" + Guid.NewGuid().ToString("N")));
+try
+{
+    switch (command)
+    {
+        case "catchup":
+            return await CatchUp.RunAsync(int.Parse(Arg("--events", "100000")), int.Parse(Arg("--batch-size", "500")), directory);
+        case "orders":
+            return await OrdersBench.RunAsync(Arg("--runner", "multi"), int.Parse(Arg("--orders", "5000")), int.Parse(Arg("--callers", "1")), directory);
+        case "commit-rate":
+            Console.WriteLine($"durable_one_row_commits_per_s={Baselines.DurableCommitsPerSecond(directory, 3):F0}");
+            return 0;
+        case "micro":
+            BenchmarkSwitcher.FromAssembly(typeof(CatchUp).Assembly).Run(args[1..]);
+            return 0;
+        default:
+            Console.Error.WriteLine("commands: catchup --events N | orders --runner R --orders N --callers C | commit-rate | micro");
+            return 2;
+    }
+}
+finally
+{
+    if (!args.Contains("--dir"))
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(directory, true); } catch (IOException) { }
+    }
+}
