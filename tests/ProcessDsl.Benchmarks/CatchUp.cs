@@ -11,7 +11,6 @@ internal static class CatchUp
     public static async Task<int> RunAsync(int events, int batchSize, string directory)
     {
         Directory.CreateDirectory(directory);
-        _ = CatchUpSystem.Definition; // registers the topics (until the generator's module initializer does)
         using (var store = Persistence.Sqlite(directory))
         {
             var catalogue = (Catalogue)new Catalogue().Open(store);
@@ -19,7 +18,7 @@ internal static class CatchUp
             for (var done = 0; done < events; done += chunk)
             {
                 var items = Enumerable.Range(done, Math.Min(chunk, events - done)).Select(Item.Create).ToArray();
-                catalogue.Save(items);
+                catalogue.Add(items);
             }
         }
 

@@ -22,6 +22,7 @@ public sealed partial class Copy : Aggregate
 
 public sealed partial class Catalogue : Application
 {
+    public void Add(params Item[] items) => Save(items);
 }
 
 /// <summary>Writes one new event per upstream event.</summary>

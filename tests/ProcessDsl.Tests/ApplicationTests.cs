@@ -193,17 +193,6 @@ public sealed class ApplicationTests : IDisposable
     }
 
     [Fact]
-    public void An_unregistered_event_type_cannot_be_saved_and_says_how_to_fix_it()
-    {
-        using var store = Persistence.Sqlite(_dir.Path);
-        var app = new Named("Loose").Open(store);
-        var ex = Assert.Throws<InvalidOperationException>(() => app.Save(Loose.Make()));
-        Assert.Contains(nameof(Loose.Unregistered), ex.Message);
-        Assert.Contains("EventTopics.Register", ex.Message);
-        Assert.Equal(0, app.NotificationLog.MaxNotificationId);
-    }
-
-    [Fact]
     public void In_memory_store_works_and_is_removed_on_dispose()
     {
         string directory;
@@ -227,12 +216,5 @@ public sealed class ApplicationTests : IDisposable
     private sealed class Named(string name) : Application
     {
         public override string Name => name;
-    }
-
-    private sealed class Loose : Aggregate
-    {
-        public sealed record Unregistered : DomainEvent;
-
-        public static Loose Make() => Create<Loose>(Guid.NewGuid(), new Unregistered());
     }
 }

@@ -1,37 +1,25 @@
 namespace ProcessDsl.Tests.Support;
 
-/// <summary>A small hand-wired domain for runtime tests (no generator involved).</summary>
-public sealed class Account : Aggregate
+/// <summary>A small domain for runtime tests, with pinned topics.</summary>
+public sealed partial class Account : Aggregate
 {
+    [Topic("tests.account.opened")]
     public sealed record Opened(string Owner) : DomainEvent;
 
+    [Topic("tests.account.deposited")]
     public sealed record Deposited(decimal Amount) : DomainEvent;
 
     public string Owner { get; private set; } = "";
 
     public decimal Balance { get; private set; }
 
-    static Account()
-    {
-        TestTopics.EnsureRegistered();
-    }
-
     public static Account Open(string owner) => Create<Account>(Guid.NewGuid(), new Opened(owner));
 
     public void Deposit(decimal amount) => Trigger(new Deposited(amount));
 
-    protected override void ApplyEvent(DomainEvent domainEvent)
-    {
-        switch (domainEvent)
-        {
-            case Opened e:
-                Owner = e.Owner;
-                break;
-            case Deposited e:
-                Balance += e.Amount;
-                break;
-        }
-    }
+    [Apply] void When(Opened e) => Owner = e.Owner;
+
+    [Apply] void When(Deposited e) => Balance += e.Amount;
 }
 
 public sealed class Bank : Application
@@ -48,17 +36,5 @@ public sealed class Bank : Application
         var account = Repository.Get<Account>(id);
         account.Deposit(amount);
         Save(account);
-    }
-}
-
-public static class TestTopics
-{
-    private static int s_done;
-
-    public static void EnsureRegistered()
-    {
-        if (Interlocked.Exchange(ref s_done, 1) != 0) return;
-        EventTopics.Register<Account.Opened>("tests.account.opened");
-        EventTopics.Register<Account.Deposited>("tests.account.deposited");
     }
 }
