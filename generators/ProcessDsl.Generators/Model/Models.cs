@@ -1,7 +1,7 @@
 namespace ProcessDsl.Generators.Model;
 
-/// <summary>A concrete, registrable domain event type and its topic.</summary>
-internal sealed record EventTypeModel(string FullyQualifiedName, string Topic);
+/// <summary>A concrete, registrable domain event type and its topic (<paramref name="ExplicitTopic"/>: from <c>[Topic]</c>).</summary>
+internal sealed record EventTypeModel(string FullyQualifiedName, string Topic, bool ExplicitTopic);
 
 /// <summary>One policy of a process application: the topic it handles, the event type it reads, the method it calls.</summary>
 internal sealed record PolicyModel(string Topic, string EventType, string MethodName);

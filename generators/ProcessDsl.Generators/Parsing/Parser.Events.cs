@@ -43,7 +43,8 @@ internal static partial class Parser
 
         var topic = TopicOf(type);
         var topicLocation = identifier;
-        if (TopicAttributeOf(type) is { } attribute)
+        var attribute = TopicAttributeOf(type);
+        if (attribute is not null)
         {
             topicLocation = ArgumentLocation(attribute, 0, 1, cancellationToken) ?? identifier;
             var problem = string.IsNullOrWhiteSpace(topic) ? "empty" : topic.Length > 400 ? "longer than 400 characters" : null;
@@ -53,32 +54,38 @@ internal static partial class Parser
                 return new ParsedEventType(null, null, Single(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidTopic, topicLocation, shown, Display(type), problem)));
             }
         }
-        return new ParsedEventType(new EventTypeModel(FullyQualified(type), topic), topicLocation, EquatableArray<DiagnosticInfo>.Empty);
+        return new ParsedEventType(new EventTypeModel(FullyQualified(type), topic, attribute is not null), topicLocation, EquatableArray<DiagnosticInfo>.Empty);
     }
 
     private static EquatableArray<DiagnosticInfo> Single(DiagnosticInfo diagnostic) => new[] { diagnostic }.ToEquatableArray();
 
-    /// <summary>The event types to register: each type once, ordered by name, the first of each topic only.</summary>
+    /// <summary>The event types to register, ordered by name: each type once, and one type per topic (see <see cref="TopicPrecedence"/>).</summary>
     public static EquatableArray<EventTypeModel> RegistrableEvents(IEnumerable<EventTypeModel> events)
     {
         var byTopic = new HashSet<string>(System.StringComparer.Ordinal);
-        return events
-            .Distinct()
-            .OrderBy(e => e.FullyQualifiedName, System.StringComparer.Ordinal)
+        return TopicPrecedence(events.Distinct(), e => e)
             .Where(e => byTopic.Add(e.Topic))
+            .OrderBy(e => e.FullyQualifiedName, System.StringComparer.Ordinal)
             .ToEquatableArray();
     }
 
-    /// <summary>PDSL011 for every event type whose topic an earlier (by name) type already has.</summary>
+    /// <summary>
+    /// Who keeps a shared topic: a type with its default topic before one that claims it with
+    /// <c>[Topic]</c>, then by name. The others get PDSL011 and are not registered.
+    /// </summary>
+    private static IEnumerable<T> TopicPrecedence<T>(IEnumerable<T> items, System.Func<T, EventTypeModel> model) =>
+        items.OrderBy(i => model(i).ExplicitTopic).ThenBy(i => model(i).FullyQualifiedName, System.StringComparer.Ordinal);
+
+    /// <summary>PDSL011 for every event type whose topic a type of higher precedence already has.</summary>
     public static EquatableArray<DiagnosticInfo> DuplicateTopics(IEnumerable<ParsedEventType> events)
     {
         var diagnostics = new List<DiagnosticInfo>();
         var byTopic = new Dictionary<string, EventTypeModel>(System.StringComparer.Ordinal);
-        foreach (var parsed in events
-                     .Where(e => e.Model is not null)
-                     .GroupBy(e => e.Model!.FullyQualifiedName)
-                     .Select(g => g.First())
-                     .OrderBy(e => e.Model!.FullyQualifiedName, System.StringComparer.Ordinal))
+        var unique = events
+            .Where(e => e.Model is not null)
+            .GroupBy(e => e.Model!.FullyQualifiedName)
+            .Select(g => g.First());
+        foreach (var parsed in TopicPrecedence(unique, e => e.Model!))
         {
             var model = parsed.Model!;
             if (byTopic.TryGetValue(model.Topic, out var existing))

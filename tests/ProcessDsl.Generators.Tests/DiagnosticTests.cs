@@ -1,0 +1,626 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
+using ProcessDsl.Generators.Tests.Support;
+
+namespace ProcessDsl.Generators.Tests;
+
+/// <summary>
+/// Every diagnostic: a source that triggers it, with its id, severity and exact location (the
+/// <c>[|...|]</c> span), and no other diagnostic from the generator or the compiler.
+/// </summary>
+public sealed class DiagnosticTests
+{
+    /// <summary>A small domain, in its own file, that every case may use.</summary>
+    private const string Domain = """
+        using System;
+        using ProcessDsl;
+
+        namespace Shop;
+
+        public sealed partial class Order : Aggregate
+        {
+            public sealed record Created : DomainEvent;
+            public sealed record Paid : DomainEvent;
+            public abstract record Change : DomainEvent;
+            public sealed record Renamed(string Name) : Change;
+
+            public static Order Create() => Create<Order>(Guid.NewGuid(), new Created());
+            public void Pay() => Trigger(new Paid());
+            public void Rename(string name) => Trigger(new Renamed(name));
+        }
+
+        public sealed class Stock : Aggregate
+        {
+            public sealed record Counted(int Units) : DomainEvent;
+        }
+
+        public sealed partial class Orders : ProcessApplication
+        {
+            public Guid Place()
+            {
+                var order = Order.Create();
+                Save(order);
+                return order.Id;
+            }
+        }
+
+        public sealed class Bank : Application;
+        """;
+
+    private const string Prelude = """
+        using System;
+        using System.Threading.Tasks;
+        using ProcessDsl;
+        using Shop;
+
+        namespace Cases;
+
+        """;
+
+    public static TheoryData<string, string, string> Cases => new()
+    {
+        {
+            "PDSL001", "process application not partial", """
+            public sealed class [|Billing|] : ProcessApplication
+            {
+                [Policy(typeof(Order.Created))]
+                void On(Order.Created e, ProcessingEvent processing) { }
+            }
+            """
+        },
+        {
+            "PDSL001", "containing type not partial", """
+            public static class [|Outer|]
+            {
+                public sealed partial class Billing : ProcessApplication
+                {
+                    [Policy(typeof(Order.Created))]
+                    void On(Order.Created e, ProcessingEvent processing) { }
+                }
+            }
+            """
+        },
+        {
+            "PDSL001", "aggregate not partial", """
+            public sealed class [|Cart|] : Aggregate
+            {
+                [Apply] void On(Order.Created e) { }
+            }
+            """
+        },
+        {
+            "PDSL001", "system not partial", """
+            public sealed partial class Billing : ProcessApplication
+            {
+                [Policy(typeof(Order.Created))]
+                void On(Order.Created e, ProcessingEvent processing) { }
+            }
+
+            [ProcessSystem]
+            [Pipeline(typeof(Orders), typeof(Billing))]
+            public static class [|Shopping|];
+            """
+        },
+        {
+            "PDSL001", "subscriber class not partial", """
+            public static class [|Audit|]
+            {
+                [SubscribeTo(typeof(Order.Created))]
+                static void On(Order.Created e) { }
+            }
+            """
+        },
+        {
+            "PDSL002", "policy outside a process application", """
+            public sealed partial class [|Billing|] : Application
+            {
+                [Policy(typeof(Order.Created))]
+                void On(Order.Created e, ProcessingEvent processing) { }
+            }
+            """
+        },
+        {
+            "PDSL003", "apply method outside an aggregate", """
+            public sealed partial class [|Cart|]
+            {
+                [Apply] void On(Order.Created e) { }
+            }
+            """
+        },
+        {
+            "PDSL004", "system class not static", """
+            public sealed partial class Billing : ProcessApplication
+            {
+                [Policy(typeof(Order.Created))]
+                void On(Order.Created e, ProcessingEvent processing) { }
+            }
+
+            [ProcessSystem]
+            [Pipeline(typeof(Orders), typeof(Billing))]
+            public partial class [|Shopping|];
+            """
+        },
+        {
+            "PDSL005", "static policy", """
+            public sealed partial class Billing : ProcessApplication
+            {
+                [Policy(typeof(Order.Created))]
+                static void [|On|](Order.Created e, ProcessingEvent processing) { }
+            }
+            """
+        },
+        {
+            "PDSL005", "async policy", """
+            public sealed partial class Billing : ProcessApplication
+            {
+                [Policy(typeof(Order.Created))]
+                async void [|On|](Order.Created e, ProcessingEvent processing) => await Task.Yield();
+            }
+            """
+        },
+        {
+            "PDSL005", "generic policy", """
+            public sealed partial class Billing : ProcessApplication
+            {
+                [Policy(typeof(Order.Created))]
+                void [|On|]<T>(Order.Created e, ProcessingEvent processing) { }
+            }
+            """
+        },
+        {
+            "PDSL005", "policy returning a value", """
+            public sealed partial class Billing : ProcessApplication
+            {
+                [Policy(typeof(Order.Created))]
+                bool [|On|](Order.Created e, ProcessingEvent processing) => true;
+            }
+            """
+        },
+        {
+            "PDSL005", "policy without ProcessingEvent", """
+            public sealed partial class Billing : ProcessApplication
+            {
+                [Policy(typeof(Order.Created))]
+                void [|On|](Order.Created e) { }
+            }
+            """
+        },
+        {
+            "PDSL005", "policy taking its event by ref", """
+            public sealed partial class Billing : ProcessApplication
+            {
+                [Policy(typeof(Order.Created))]
+                void [|On|](ref Order.Created e, ProcessingEvent processing) { }
+            }
+            """
+        },
+        {
+            "PDSL005", "policy with a wrong second parameter", """
+            public sealed partial class Billing : ProcessApplication
+            {
+                [Policy(typeof(Order.Created))]
+                void [|On|](Order.Created e, string processing) { }
+            }
+            """
+        },
+        {
+            "PDSL006", "policy for an abstract event type", """
+            public sealed partial class Billing : ProcessApplication
+            {
+                [Policy([|typeof(Order.Change)|])]
+                void On(Order.Change e, ProcessingEvent processing) { }
+            }
+            """
+        },
+        {
+            "PDSL006", "policy for a type that is not an event", """
+            public sealed partial class Billing : ProcessApplication
+            {
+                [Policy([|typeof(string)|])]
+                void On(DomainEvent e, ProcessingEvent processing) { }
+            }
+            """
+        },
+        {
+            "PDSL006", "subscription to an abstract event type", """
+            public static partial class Audit
+            {
+                [SubscribeTo([|typeof(Order.Change)|])]
+                static void On(Order.Change e) { }
+            }
+            """
+        },
+        {
+            "PDSL007", "policy parameter not assignable from the event type", """
+            public sealed partial class Billing : ProcessApplication
+            {
+                [Policy([|typeof(Order.Created)|])]
+                void On(Order.Paid e, ProcessingEvent processing) { }
+            }
+            """
+        },
+        {
+            "PDSL007", "subscriber parameter not assignable from the event type", """
+            public static partial class Audit
+            {
+                [SubscribeTo([|typeof(Order.Created)|])]
+                static void On(Order.Change e) { }
+            }
+            """
+        },
+        {
+            "PDSL008", "two policies for one event type", """
+            public sealed partial class Billing : ProcessApplication
+            {
+                [Policy(typeof(Order.Created))]
+                void On(Order.Created e, ProcessingEvent processing) { }
+
+                [Policy([|typeof(Order.Created)|])]
+                void Again(DomainEvent e, ProcessingEvent processing) { }
+            }
+            """
+        },
+        {
+            "PDSL009", "static apply method", """
+            public sealed partial class Cart : Aggregate
+            {
+                [Apply] static void [|On|](Order.Created e) { }
+            }
+            """
+        },
+        {
+            "PDSL009", "apply method with two parameters", """
+            public sealed partial class Cart : Aggregate
+            {
+                [Apply] void [|On|](Order.Created e, int extra) { }
+            }
+            """
+        },
+        {
+            "PDSL009", "apply method for a type that is not an event", """
+            public sealed partial class Cart : Aggregate
+            {
+                [Apply] void [|On|](string e) { }
+            }
+            """
+        },
+        {
+            "PDSL009", "apply method returning a value", """
+            public sealed partial class Cart : Aggregate
+            {
+                [Apply] int [|On|](Order.Created e) => 1;
+            }
+            """
+        },
+        {
+            "PDSL010", "two apply methods for one event type", """
+            public sealed partial class Cart : Aggregate
+            {
+                [Apply] void On(Order.Created e) { }
+                [Apply] void [|Again|](Order.Created e) { }
+            }
+            """
+        },
+        {
+            "PDSL011", "two event types with one topic", """
+            [Topic([|"Shop.Order.Created"|])]
+            public sealed record Placed : DomainEvent;
+            """
+        },
+        {
+            "PDSL012", "generic event type", """
+            public sealed record [|Wrapped|]<T>(T Value) : DomainEvent;
+            """
+        },
+        {
+            "PDSL012", "event type nested in a generic type", """
+            public partial class Box<T>
+            {
+                public sealed record [|Opened|] : DomainEvent;
+            }
+            """
+        },
+        {
+            "PDSL013", "private nested event type", """
+            public partial class Host
+            {
+                private sealed record [|Secret|] : DomainEvent;
+            }
+            """
+        },
+        {
+            "PDSL013", "event type nested in a protected type", """
+            public partial class Host
+            {
+                protected class Inner
+                {
+                    public sealed record [|Hidden|] : DomainEvent;
+                }
+            }
+            """
+        },
+        {
+            "PDSL014", "instance subscriber", """
+            public sealed partial class Audit
+            {
+                [SubscribeTo(typeof(Order.Created))]
+                void [|On|](Order.Created e) { }
+            }
+            """
+        },
+        {
+            "PDSL014", "subscriber in a generic class", """
+            public static partial class Audit<T>
+            {
+                [SubscribeTo(typeof(Order.Created))]
+                static void [|On|](Order.Created e) { }
+            }
+            """
+        },
+        {
+            "PDSL014", "subscriber with two parameters", """
+            public static partial class Audit
+            {
+                [SubscribeTo(typeof(Order.Created))]
+                static void [|On|](Order.Created e, int more) { }
+            }
+            """
+        },
+        {
+            "PDSL015", "pipeline of one", """
+            [ProcessSystem]
+            [[|Pipeline(typeof(Orders))|]]
+            public static partial class Shopping;
+            """
+        },
+        {
+            "PDSL016", "pipeline entry that is not an application", """
+            [ProcessSystem]
+            [Pipeline(typeof(Orders), [|typeof(string)|])]
+            public static partial class Shopping;
+            """
+        },
+        {
+            "PDSL017", "follower that is not a process application", """
+            [ProcessSystem]
+            [Pipeline(typeof(Orders), [|typeof(Bank)|])]
+            public static partial class Shopping;
+            """
+        },
+        {
+            "PDSL018", "system without pipelines", """
+            [ProcessSystem]
+            public static partial class [|Shopping|];
+            """
+        },
+        {
+            "PDSL019", "application without a parameterless constructor", """
+            public sealed partial class Billing(int rate) : ProcessApplication
+            {
+                public int Rate => rate;
+
+                [Policy(typeof(Order.Created))]
+                void On(Order.Created e, ProcessingEvent processing) { }
+            }
+
+            [ProcessSystem]
+            [Pipeline(typeof(Orders), [|typeof(Billing)|])]
+            public static partial class Shopping;
+            """
+        },
+        {
+            "PDSL019", "abstract application", """
+            public abstract class Billing : ProcessApplication;
+
+            [ProcessSystem]
+            [Pipeline(typeof(Orders), [|typeof(Billing)|])]
+            public static partial class Shopping;
+            """
+        },
+        {
+            "PDSL020", "two applications with one name", """
+            public static class Eu
+            {
+                public sealed class Orders : ProcessApplication;
+            }
+
+            [ProcessSystem]
+            [Pipeline(typeof(Shop.Orders), [|typeof(Eu.Orders)|])]
+            public static partial class Shopping;
+            """
+        },
+        {
+            "PDSL021", "policy for an event no upstream triggers", """
+            public sealed partial class Billing : ProcessApplication
+            {
+                [Policy(typeof(Order.Created))]
+                void On(Order.Created e, ProcessingEvent processing) { }
+
+                [Policy([|typeof(Stock.Counted)|])]
+                void On(Stock.Counted e, ProcessingEvent processing) { }
+            }
+
+            [ProcessSystem]
+            [Pipeline(typeof(Orders), typeof(Billing))]
+            public static partial class Shopping;
+            """
+        },
+        {
+            "PDSL021", "policy of an application that follows nothing", """
+            public sealed partial class Billing : ProcessApplication
+            {
+                [Policy([|typeof(Order.Created)|])]
+                void On(Order.Created e, ProcessingEvent processing) { }
+            }
+
+            public sealed partial class Archive : ProcessApplication;
+
+            [ProcessSystem]
+            [Pipeline(typeof(Billing), typeof(Archive))]
+            public static partial class Shopping;
+            """
+        },
+        {
+            "PDSL022", "empty topic", """
+            [Topic([|""|])]
+            public sealed record Placed : DomainEvent;
+            """
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Each_mistake_is_reported_once_on_the_offending_syntax(string id, string mistake, string markup)
+    {
+        var (source, span) = Markup.Parse(Prelude + markup);
+        var result = GeneratorRun.Run(source, Domain);
+
+        var diagnostic = Assert.Single(result.GeneratorDiagnostics);
+        Assert.Equal(id, diagnostic.Id);
+        Assert.Equal(id == "PDSL021" ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error, diagnostic.Severity);
+        Assert.True(diagnostic.Location.IsInSource, mistake);
+        Assert.Equal("Source0.cs", diagnostic.Location.SourceTree!.FilePath);
+        Assert.Equal(span, diagnostic.Location.SourceSpan);
+        Assert.Equal(LineSpan(source, span), diagnostic.Location.GetLineSpan().Span);
+        Assert.Equal($"https://github.com/processdsl/processdsl/blob/main/docs/diagnostics.md#{id.ToLowerInvariant()}", diagnostic.Descriptor.HelpLinkUri);
+        // No compiler error or warning beside it: the generator emitted nothing broken for the rest.
+        Assert.Empty(result.CompilationProblems);
+    }
+
+    [Fact]
+    public void Every_descriptor_has_a_case_and_a_documented_section()
+    {
+        var ids = typeof(ProcessDslGenerator).Assembly
+            .GetType("ProcessDsl.Generators.Diagnostics.DiagnosticDescriptors", throwOnError: true)!
+            .GetFields(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public)
+            .Select(f => ((DiagnosticDescriptor)f.GetValue(null)!).Id)
+            .ToArray();
+        var covered = Cases.Select(c => (string)c[0]).Append("PDSL023").ToHashSet();
+        var docs = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "diagnostics.md"));
+
+        Assert.Equal(ids.Length, ids.Distinct().Count());
+        Assert.All(ids, id => Assert.Contains(id, covered));
+        Assert.All(ids, id => Assert.Contains($"## {id}", docs, StringComparison.Ordinal));
+        var unshipped = File.ReadAllText(Path.Combine(RepositoryRoot(), "generators", "ProcessDsl.Generators", "AnalyzerReleases.Unshipped.md"));
+        Assert.All(ids, id => Assert.Contains(id + " |", unshipped, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_crash_inside_the_generator_becomes_a_diagnostic_with_the_stack_trace()
+    {
+        var generator = new ProcessDslGenerator(stage =>
+        {
+            if (stage == "emitting a dispatch table") throw new InvalidOperationException("boom");
+        });
+
+        var result = GeneratorRun.Run(GeneratorRun.Compilation(Sources.Orders()), generator);
+
+        var diagnostics = result.GeneratorDiagnostics.Where(d => d.Id == "PDSL023").ToList();
+        Assert.Equal(4, diagnostics.Count); // one per process application; everything else was still generated
+        Assert.All(diagnostics, d => Assert.Equal(DiagnosticSeverity.Error, d.Severity));
+        Assert.Contains("boom", diagnostics[0].GetMessage(), StringComparison.Ordinal);
+        Assert.Contains("ProcessDslGenerator", diagnostics[0].GetMessage(), StringComparison.Ordinal);
+        Assert.Contains("Shop.Order.Apply.g.cs", result.Sources.Keys);
+    }
+
+    [Fact]
+    public void A_crash_while_parsing_becomes_a_diagnostic_too()
+    {
+        var generator = new ProcessDslGenerator(stage =>
+        {
+            if (stage == "parsing an [Apply] method") throw new InvalidOperationException("parse boom");
+        });
+
+        var result = GeneratorRun.Run(GeneratorRun.Compilation(Sources.Orders()), generator);
+
+        var diagnostic = Assert.Single(result.GeneratorDiagnostics.Where(d => d.Id == "PDSL023").Distinct());
+        Assert.Contains("parse boom", diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Shop.Order.Apply.g.cs", result.Sources.Keys);
+    }
+
+    public static TheoryData<string, string> ValidSources => new()
+    {
+        { "the orders system", Sources.Orders("Valid") },
+        {
+            "policy taking a base type of several events", """
+            using ProcessDsl;
+            namespace Cases;
+            public sealed partial class Billing : ProcessApplication
+            {
+                [Policy(typeof(Shop.Order.Created))]
+                [Policy(typeof(Shop.Order.Renamed))]
+                void On(DomainEvent e, ProcessingEvent processing) { }
+            }
+            [ProcessSystem]
+            [Pipeline(typeof(Shop.Orders), typeof(Billing))]
+            public static partial class Shopping;
+            """
+        },
+        {
+            "an upstream that hands its ProcessingEvent elsewhere may record anything", """
+            using ProcessDsl;
+            namespace Cases;
+            public sealed partial class Relay : ProcessApplication
+            {
+                [Policy(typeof(Shop.Order.Created))]
+                void On(Shop.Order.Created e, ProcessingEvent processing) => Helper.Record(processing);
+            }
+            public static class Helper { public static void Record(ProcessingEvent processing) { } }
+            public sealed partial class Counter : ProcessApplication
+            {
+                [Policy(typeof(Shop.Stock.Counted))]
+                void On(Shop.Stock.Counted e, ProcessingEvent processing) { }
+            }
+            [ProcessSystem]
+            [Pipeline(typeof(Shop.Orders), typeof(Relay), typeof(Counter))]
+            public static partial class Shopping;
+            """
+        },
+        {
+            "apply methods of a nested aggregate with a base event type", """
+            using ProcessDsl;
+            namespace Cases;
+            public static partial class Module
+            {
+                public sealed partial class Cart : Aggregate
+                {
+                    public sealed record Added(string Item) : DomainEvent;
+                    [Apply] void On(Added e) { }
+                    [Apply] void On(Shop.Order.Change e) { }
+                    [Apply] void On(Shop.Order.Renamed e) { }
+                }
+            }
+            """
+        },
+        {
+            "abstract events and events with a topic", """
+            using ProcessDsl;
+            namespace Cases;
+            public abstract record Base : DomainEvent;
+            [Topic("cases.placed.v1")]
+            public sealed record Placed : Base;
+            internal sealed record Internal : DomainEvent;
+            public partial class Host { protected internal sealed record Shared : DomainEvent; }
+            """
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(ValidSources))]
+    public void Valid_sources_produce_no_diagnostics(string name, string source)
+    {
+        var result = GeneratorRun.Run(source, Domain);
+
+        Assert.True(result.GeneratorDiagnostics.IsEmpty, name + ": " + string.Join("\n", result.GeneratorDiagnostics));
+        Assert.Empty(result.CompilationProblems);
+    }
+
+    private static LinePositionSpan LineSpan(string source, TextSpan span) => SourceText.From(source).Lines.GetLinePositionSpan(span);
+
+    internal static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "ProcessDsl.sln"))) directory = directory.Parent;
+        return directory?.FullName ?? throw new InvalidOperationException("Repository root not found.");
+    }
+}
