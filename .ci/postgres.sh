@@ -4,6 +4,7 @@
 #
 #   eval "$(.ci/postgres.sh)"        # starts the cluster if needed, exports PROCESSDSL_POSTGRES
 #   .ci/postgres.sh stop             # stops it (the data directory is kept)
+#   .ci/postgres.sh restart          # restarts it (fast shutdown) if running, else starts it
 #   .ci/postgres.sh destroy          # stops it and deletes the data directory
 #
 # Only the export line goes to stdout; progress goes to stderr. Idempotent: running it again while
@@ -58,9 +59,15 @@ case "${1:-start}" in
         rm -rf "$data" "$log"
         exit 0
         ;;
+    restart)
+        if [[ -f "$data/postmaster.pid" ]]; then
+            as_owner "$bin/pg_ctl" -D "$data" -l "$log" -m fast -w -t 60 restart >&2
+            exit 0
+        fi
+        ;;
     start) ;;
     *)
-        say "usage: $0 [start|stop|destroy]"
+        say "usage: $0 [start|stop|restart|destroy]"
         exit 2
         ;;
 esac
