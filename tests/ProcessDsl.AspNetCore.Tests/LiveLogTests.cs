@@ -83,3 +83,43 @@ public sealed class LiveLogTests
         Assert.Contains("sections hold 100 notifications, but this log expects 10", error.Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class ReadAheadTests
+{
+    [Fact]
+    public async Task Read_ahead_never_serves_a_section_that_was_still_filling()
+    {
+        using var persistence = Persistence.InMemory();
+        var source = (Source)new Source().Open(persistence);
+        source.AddItems(15);
+        await using var host = await KestrelHost.StartAsync(app => app.MapNotificationLogs("/logs", [source]));
+        using var remote = new RemoteNotificationLog(host.Combine("logs"), "Source", new RemoteNotificationLogOptions { ReadAhead = 4 });
+
+        Assert.True(remote["1,10"].IsArchived); // starts reading "11,20" (5 items) ahead
+        await Task.Delay(200);
+        source.AddItems(3);
+
+        var section = remote["11,20"];
+        Assert.Equal(Enumerable.Range(11, 8).Select(i => (long)i), section.Items.Select(n => n.Id));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(8)]
+    public async Task Readers_with_any_read_ahead_read_the_same(int readAhead)
+    {
+        using var persistence = Persistence.InMemory();
+        var source = (Source)new Source().Open(persistence);
+        source.AddItems(1_234);
+        await using var host = await KestrelHost.StartAsync(app => app.MapNotificationLogs("/logs", [source]));
+        using var remote = new RemoteNotificationLog(host.Combine("logs"), "Source", new RemoteNotificationLogOptions { ReadAhead = readAhead });
+
+        var reader = new NotificationLogReader(remote).Seek(17);
+        Assert.Equal(Enumerable.Range(18, 1_234 - 17).Select(i => (long)i), reader.Read().Select(n => n.Id));
+        // Jumping backwards and forwards still reads what is asked for.
+        Assert.Equal(Enumerable.Range(501, 10).Select(i => (long)i), remote["501,510"].Items.Select(n => n.Id));
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => (long)i), remote["1,10"].Items.Select(n => n.Id));
+        Assert.Equal(1_234, (await remote.SelectAsync(0, 5_000)).Position);
+    }
+}

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 
@@ -27,6 +28,8 @@ public sealed class RemoteNotificationLog : INotificationLog, IDisposable
     private readonly AuthenticationHeaderValue? _authorization;
     private int _sectionSize;
     private CachedSection? _cached;
+    private readonly ConcurrentDictionary<long, Task<Section?>> _ahead = new();
+    private readonly CancellationTokenSource _disposed = new();
 
     /// <summary>Creates a remote log of <paramref name="application"/> served under <paramref name="baseAddress"/>.</summary>
     /// <param name="baseAddress">Where the logs are served, e.g. <c>http://host:5080/logs</c>.</param>
@@ -101,7 +104,11 @@ public sealed class RemoteNotificationLog : INotificationLog, IDisposable
     /// <summary>Releases the HTTP client if this log created it.</summary>
     public void Dispose()
     {
+        if (_disposed.IsCancellationRequested) return;
+        _disposed.Cancel();
+        _ahead.Clear();
         if (_ownsClient) _client.Dispose();
+        _disposed.Dispose();
     }
 
     /// <inheritdoc/>
@@ -113,8 +120,66 @@ public sealed class RemoteNotificationLog : INotificationLog, IDisposable
         if (sectionId == SectionId.Current) return await FetchAsync(SectionId.Current, null, sync, cancellationToken).ConfigureAwait(false);
         var parsed = SectionId.Parse(sectionId);
         var size = await EnsureSectionSizeAsync(sync, cancellationToken).ConfigureAwait(false);
-        var id = parsed.Normalize(size);
-        return await FetchAsync(id.ToString(), id, sync, cancellationToken).ConfigureAwait(false);
+        return await GetNumberedAsync(parsed.Normalize(size), sync, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Gets a numbered section, from read-ahead when it is there and archived, and keeps read-ahead going.</summary>
+    private async ValueTask<Section> GetNumberedAsync(SectionId id, bool sync, CancellationToken cancellationToken)
+    {
+        if (_options.ReadAhead > 0 && _ahead.TryRemove(id.First, out var pending))
+        {
+            Section? ahead = null;
+            try
+            {
+                ahead = sync ? pending.GetAwaiter().GetResult() : await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception)
+            {
+                // A failed read-ahead is requested again below, with retries and a clear error.
+            }
+            if (ahead is { IsArchived: true })
+            {
+                StartReadAhead(id);
+                return ahead;
+            }
+        }
+        var section = await FetchAsync(id.ToString(), id, sync, cancellationToken).ConfigureAwait(false);
+        if (section.IsArchived) StartReadAhead(id);
+        return section;
+    }
+
+    /// <summary>Requests the sections after an archived one, unless already requested.</summary>
+    private void StartReadAhead(SectionId after)
+    {
+        if (_options.ReadAhead == 0 || _disposed.IsCancellationRequested) return;
+        var size = after.Length;
+        // Forget read-ahead a reader left behind (it moved elsewhere), so nothing accumulates.
+        if (_ahead.Count > _options.ReadAhead * 4)
+            foreach (var key in _ahead.Keys)
+                if (key <= after.First || key > after.Last + size * _options.ReadAhead) _ahead.TryRemove(key, out _);
+        var next = after;
+        for (var i = 0; i < _options.ReadAhead; i++)
+        {
+            if (next.Last == long.MaxValue) return;
+            next = SectionId.Containing(next.Last + 1, (int)size);
+            if (_ahead.ContainsKey(next.First)) continue;
+            var id = next;
+            _ahead.TryAdd(id.First, Task.Run(async () =>
+            {
+                try
+                {
+                    return await FetchAsync(id.ToString(), id, sync: false, _disposed.Token, attempts: 1).ConfigureAwait(false);
+                }
+                catch (Exception)
+                {
+                    return null;
+                }
+            }));
+        }
     }
 
     private async ValueTask<NotificationBatch> SelectCoreAsync(long after, int limit, IReadOnlySet<string>? topics, bool sync, CancellationToken cancellationToken)
@@ -129,7 +194,7 @@ public sealed class RemoteNotificationLog : INotificationLog, IDisposable
         var id = SectionId.Containing(after + 1, size);
         while (true)
         {
-            var section = await FetchAsync(id.ToString(), id, sync, cancellationToken).ConfigureAwait(false);
+            var section = await GetNumberedAsync(id, sync, cancellationToken).ConfigureAwait(false);
             foreach (var item in section.Items)
             {
                 if (item.Id <= position) continue;
@@ -151,8 +216,9 @@ public sealed class RemoteNotificationLog : INotificationLog, IDisposable
     }
 
     /// <summary>Requests one section, retrying transient failures; checks what comes back.</summary>
-    private async ValueTask<Section> FetchAsync(string sectionId, SectionId? expected, bool sync, CancellationToken cancellationToken)
+    private async ValueTask<Section> FetchAsync(string sectionId, SectionId? expected, bool sync, CancellationToken cancellationToken, int attempts = 0)
     {
+        var maxAttempts = attempts > 0 ? attempts : _options.MaxAttempts;
         var uri = new Uri(LogAddress, sectionId);
         string? lastFault = null;
         Exception? lastException = null;
@@ -223,7 +289,7 @@ public sealed class RemoteNotificationLog : INotificationLog, IDisposable
                     response?.Dispose();
                 }
             }
-            if (attempt >= _options.MaxAttempts)
+            if (attempt >= maxAttempts)
                 throw new RemoteNotificationLogException(
                     $"GET {uri} failed {attempt} time(s); the last failure: {lastFault}.", uri, lastStatus, lastException);
             var delay = retryAfter is { } after ? TimeSpan.FromTicks(Math.Min(after.Ticks, _options.MaxBackoff.Ticks)) : Backoff(attempt);

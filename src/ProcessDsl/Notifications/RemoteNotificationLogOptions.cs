@@ -27,8 +27,17 @@ public sealed record RemoteNotificationLogOptions
     /// <summary>How long one request may take before it counts as a transient failure (default 30 s).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How many archived sections after the one just read are requested ahead, concurrently, so a
+    /// reader catching up does not wait a round trip per section (default 3; 0 turns it off). Only
+    /// archived sections are taken from read-ahead, because they never change; anything else is
+    /// requested afresh when it is asked for.
+    /// </summary>
+    public int ReadAhead { get; init; } = 3;
+
     internal void Validate()
     {
+        if (ReadAhead is < 0 or > 64) throw new ArgumentOutOfRangeException(nameof(ReadAhead), ReadAhead, "Read-ahead must be from 0 to 64 sections.");
         if (SectionSize is < 1) throw new ArgumentOutOfRangeException(nameof(SectionSize), SectionSize, "The section size must be at least 1.");
         if (MaxAttempts < 1) throw new ArgumentOutOfRangeException(nameof(MaxAttempts), MaxAttempts, "At least one attempt is needed.");
         if (InitialBackoff < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(InitialBackoff), InitialBackoff, "The backoff must not be negative.");
