@@ -18,13 +18,13 @@ internal static class OrdersJob
 
     public static async Task<int> RunAsync(OrdersJobOptions options, CancellationToken cancellationToken)
     {
-        using var store = StoreSpec.Open(options.Store);
         var runnerOptions = new RunnerOptions { Processing = new ProcessingOptions { MaxBatchSize = options.BatchSize } };
+        using var store = options.Runner == "multiprocess" ? null : StoreSpec.Open(options.Store);
         await using Runner runner = options.Runner switch
         {
-            "single" => new SingleThreadedRunner(OrdersSystem.Definition, store, runnerOptions),
-            "multi" => new MultiThreadedRunner(OrdersSystem.Definition, store, runnerOptions),
-            "multiprocess" => throw new NotSupportedException("--runner multiprocess is not available yet: use single or multi."),
+            "single" => new SingleThreadedRunner(OrdersSystem.Definition, store!, runnerOptions),
+            "multi" => new MultiThreadedRunner(OrdersSystem.Definition, store!, runnerOptions),
+            "multiprocess" => new MultiprocessRunner(OrdersSystem.Definition, options.Store, new MultiprocessOptions { Runner = runnerOptions with { PollInterval = TimeSpan.FromMilliseconds(500) } }),
             _ => throw new ArgumentException($"Unknown runner '{options.Runner}': use single, multi or multiprocess."),
         };
         await runner.StartAsync(cancellationToken);

@@ -1,5 +1,9 @@
 using System.CommandLine;
 using OrdersSample;
+using ProcessDsl;
+
+// Worker processes of the multiprocess runner (and workers started by hand) enter here.
+if (WorkerHost.IsWorkerCommand(args)) return await WorkerHost.RunAsync(args, OrdersSystem.Definition);
 
 var runnerOption = new Option<string>("--runner") { Description = "single, multi or multiprocess", DefaultValueFactory = _ => "multi" };
 runnerOption.AcceptOnlyFromAmong("single", "multi", "multiprocess");
@@ -26,4 +30,15 @@ root.SetAction(async (parse, cancellationToken) =>
     Console.Error.WriteLine($"store: {store}");
     return await OrdersJob.RunAsync(new OrdersJobOptions(parse.GetValue(runnerOption)!, orders, store, callers, parse.GetValue(batchOption), !parse.GetValue(noProgressOption)), cancellationToken);
 });
+var statusStore = new Option<string>("--store") { Description = "sqlite:DIR or postgres:CONNECTION-STRING", Required = true };
+var json = new Option<bool>("--json") { Description = "Print JSON instead of a table" };
+var status = new Command("status", "Prints each application's newest notification id and each follower's position and lag.") { statusStore, json };
+status.SetAction(parse =>
+{
+    using var store = StoreSpec.Open(parse.GetValue(statusStore)!);
+    StatusView.Print(SystemStatus.Read(OrdersSystem.Definition, store), parse.GetValue(json));
+    return 0;
+});
+root.Subcommands.Add(status);
+root.Subcommands.Add(new Command(WorkerHost.Command, "Runs applications as a worker: worker --app NAME --store SPEC (handled before this parser)."));
 return await root.Parse(args).InvokeAsync();

@@ -71,6 +71,20 @@ public abstract class Persistence : IDisposable
     {
     }
 
+    /// <summary>
+    /// The transport that carries prompts between processes sharing this store, or null where
+    /// followers of other processes can only poll.
+    /// </summary>
+    public virtual PromptTransport? CreatePromptTransport() => null;
+
+    /// <summary>
+    /// Called inside an append transaction that stored events, just before it commits, with the last
+    /// notification id assigned (PostgreSQL sends its prompt here, delivered only if the commit succeeds).
+    /// </summary>
+    internal virtual void Appending(DataConnection db, string application, long lastNotificationId)
+    {
+    }
+
     /// <summary>Whether an exception is a unique-constraint violation.</summary>
     internal abstract bool IsUniqueViolation(Exception exception);
 

@@ -106,6 +106,11 @@ public sealed class SqlitePersistence : Persistence
             """);
     }
 
+    /// <inheritdoc/>
+    /// <remarks>Unix-domain datagram sockets, one folder per store directory (none for <see cref="Persistence.InMemory"/>).</remarks>
+    public override PromptTransport? CreatePromptTransport() =>
+        _deleteOnDispose || !LocalSocketPrompts.IsSupported ? null : new LocalSocketPrompts("sqlite:" + Directory);
+
     internal override bool IsUniqueViolation(Exception exception) =>
         exception is SqliteException { SqliteErrorCode: 19 } sqlite &&
         (sqlite.SqliteExtendedErrorCode is 2067 or 1555);

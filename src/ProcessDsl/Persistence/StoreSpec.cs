@@ -19,12 +19,9 @@ public static class StoreSpec
         {
             "sqlite" when rest.Length > 0 => Persistence.Sqlite(rest),
             "sqlite-normal" when rest.Length > 0 => Persistence.Sqlite(rest, SqliteDurability.Normal),
-            "postgres" when rest.Length > 0 => OpenPostgres(rest),
+            "postgres" when rest.Length > 0 => Persistence.Postgres(rest),
             _ => throw new ArgumentException(
                 $"Unknown store '{spec}': use sqlite:DIR, sqlite-normal:DIR, memory or postgres:CONNECTION-STRING.", nameof(spec)),
         };
     }
-
-    private static Persistence OpenPostgres(string connectionString) =>
-        throw new NotSupportedException("PostgreSQL stores are not available in this build yet.");
 }

@@ -22,19 +22,35 @@ public sealed class MultiThreadedRunner : Runner
     {
     }
 
+    private protected override bool UsesCrossProcessPrompts => true;
+
     private protected override bool IsQuiet => Volatile.Read(ref _busy) == 0 && _prompts.Values.All(c => c.Reader.Count == 0);
 
     private protected override Task OnStartAsync(CancellationToken cancellationToken)
     {
         foreach (var definition in System.Applications)
         {
-            if (!definition.IsFollower) continue;
+            if (FollowersOf(definition.Name).Count == 0) continue;
             var channel = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
             {
                 FullMode = BoundedChannelFullMode.DropWrite,
                 SingleReader = true,
             });
             _prompts[definition.Name] = channel;
+        }
+        if (Prompts is not null)
+        {
+            foreach (var (name, channel) in _prompts)
+            {
+                var followers = FollowersOf(name);
+                Prompts.Listen(name, followers.Select(f => f.Upstream).ToArray(), (upstream, id) =>
+                {
+                    // Skip prompts this application has already passed.
+                    foreach (var follower in followers)
+                        if (follower.Upstream == upstream && (id == 0 || (follower.KnownPosition ?? 0) < id))
+                            channel.Writer.TryWrite(true);
+                });
+            }
         }
         foreach (var (name, channel) in _prompts)
         {

@@ -12,6 +12,7 @@ public abstract class Runner : IAsyncDisposable
     private readonly Dictionary<string, Application> _applications = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Follower>> _followersByApplication = new(StringComparer.Ordinal);
     private readonly List<Exception> _errors = [];
+    private readonly TaskCompletionSource<Exception> _firstError = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _state; // 0 new, 1 started, 2 stopped
 
     /// <summary>Creates a runner for a system on a store.</summary>
@@ -35,7 +36,19 @@ public abstract class Runner : IAsyncDisposable
     public RunnerOptions Options { get; }
 
     /// <summary>The runner's logger.</summary>
-    protected ILogger Logger { get; }
+    protected internal ILogger Logger { get; }
+
+    /// <summary>The cross-process prompt transport, when the runner uses one.</summary>
+    private protected PromptTransport? Prompts { get; private set; }
+
+    /// <summary>Whether this runner exchanges prompts with other processes.</summary>
+    private protected virtual bool UsesCrossProcessPrompts => false;
+
+    /// <summary>Whether this runner disposes its store when it is disposed.</summary>
+    private protected bool OwnsPersistence { get; init; }
+
+    /// <summary>Completes with the first fatal error of any follower.</summary>
+    internal Task<Exception> FirstError => _firstError.Task;
 
     internal IEnumerable<Follower> AllFollowers => _followersByApplication.Values.SelectMany(f => f);
 
@@ -63,6 +76,7 @@ public abstract class Runner : IAsyncDisposable
         foreach (var definition in System.Applications)
         {
             if (!definition.IsFollower) continue;
+            if (Options.Applications is { } only && !only.Contains(definition.Name)) continue;
             var follower = (ProcessApplication)_applications[definition.Name];
             var list = new List<Follower>();
             foreach (var upstream in definition.Upstreams)
@@ -72,8 +86,13 @@ public abstract class Runner : IAsyncDisposable
             }
             _followersByApplication[definition.Name] = list;
         }
+        if (Options.Applications is { } named)
+            foreach (var name in named)
+                if (!_applications.ContainsKey(name))
+                    throw new InvalidOperationException($"System '{System.Name}' has no application '{name}' to run.");
+        if (UsesCrossProcessPrompts && Options.CrossProcessPrompts) Prompts = Persistence.CreatePromptTransport();
         foreach (var application in _applications.Values)
-            application.Saved = OnSaved;
+            application.Saved = Saved;
         await OnStartAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -126,8 +145,16 @@ public abstract class Runner : IAsyncDisposable
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.Exchange(ref _state, 2) != 1) return;
-        await OnStopAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var application in _applications.Values) application.Saved = null;
+        try
+        {
+            await OnStopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var application in _applications.Values) application.Saved = null;
+            Prompts?.Dispose();
+            if (OwnsPersistence) Persistence.Dispose();
+        }
         ThrowIfFailed();
     }
 
@@ -154,17 +181,24 @@ public abstract class Runner : IAsyncDisposable
     /// <summary>Called after every save of an application, with its last notification id.</summary>
     private protected abstract void OnSaved(Application application, long lastNotificationId);
 
+    private void Saved(Application application, long lastNotificationId)
+    {
+        OnSaved(application, lastNotificationId);
+        Prompts?.Announce(application.Name, lastNotificationId);
+    }
+
     /// <summary>Whether no step is in progress right now.</summary>
     private protected virtual bool IsQuiet => true;
 
     /// <summary>Records a follower's fatal error; it is rethrown by <see cref="WaitUntilIdleAsync"/> and <see cref="StopAsync"/>.</summary>
-    private protected void Fail(Exception error)
+    internal void Fail(Exception error)
     {
         Logger.LogError(error, "A follower stopped");
         lock (_errors) _errors.Add(error);
+        _firstError.TrySetResult(error);
     }
 
-    private protected bool HasFailed(string application)
+    internal bool HasFailed(string application)
     {
         lock (_errors) return _errors.OfType<ProcessingException>().Any(e => e.Application == application);
     }

@@ -23,6 +23,19 @@ public sealed record RunnerOptions
     /// </summary>
     public IReadOnlyDictionary<string, INotificationLog> UpstreamLogs { get; init; } = new Dictionary<string, INotificationLog>();
 
+    /// <summary>
+    /// The applications whose followers this runner processes; null (the default) for all. The
+    /// others are still available for commands and queries. A worker process runs one.
+    /// </summary>
+    public IReadOnlyCollection<string>? Applications { get; init; }
+
+    /// <summary>
+    /// Whether to exchange prompts with other processes sharing the store (default true; used by
+    /// the multi-threaded and multiprocess runners). Without them, followers in other processes see
+    /// new events at their next poll.
+    /// </summary>
+    public bool CrossProcessPrompts { get; init; } = true;
+
     /// <summary>Where the runner logs; nothing is logged when null. Also used for applications without their own.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 }

@@ -1,0 +1,26 @@
+using System.Text.Json;
+using ProcessDsl;
+using Spectre.Console;
+
+namespace OrdersSample;
+
+/// <summary>Prints a system's status as a table or as JSON.</summary>
+internal static class StatusView
+{
+    public static void Print(IReadOnlyList<ApplicationStatus> status, bool json)
+    {
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(status, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
+            return;
+        }
+        var table = new Table().AddColumns("application", "newest id", "follows", "position", "lag");
+        foreach (var app in status)
+        {
+            if (app.Following.Count == 0) table.AddRow(app.Application, app.NewestNotificationId.ToString(), "", "", "");
+            foreach (var (follower, i) in app.Following.Select((f, i) => (f, i)))
+                table.AddRow(i == 0 ? app.Application : "", i == 0 ? app.NewestNotificationId.ToString() : "", follower.Upstream, follower.Position.ToString(), follower.Lag.ToString());
+        }
+        AnsiConsole.Write(table);
+    }
+}

@@ -1,0 +1,30 @@
+namespace ProcessDsl;
+
+/// <summary>Settings of the <see cref="MultiprocessRunner"/>.</summary>
+public sealed record MultiprocessOptions
+{
+    /// <summary>The settings passed on to every worker (batch size, poll interval) and used by the parent.</summary>
+    public RunnerOptions Runner { get; init; } = new() { PollInterval = TimeSpan.FromMilliseconds(500) };
+
+    /// <summary>
+    /// The program to start as a worker; by default the current program (the <c>dotnet</c> host with
+    /// the entry assembly, or the app host), which must call <see cref="WorkerHost.RunAsync"/> for
+    /// the <c>worker</c> command.
+    /// </summary>
+    public string? WorkerExecutable { get; init; }
+
+    /// <summary>Arguments placed before <c>worker ...</c> (for example the path of a dll run by <c>dotnet</c>).</summary>
+    public IReadOnlyList<string>? WorkerArguments { get; init; }
+
+    /// <summary>Environment variables set for every worker, in addition to the parent's.</summary>
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+
+    /// <summary>The first delay before restarting a worker that exited unexpectedly; doubled on each further restart, up to <see cref="MaxRestartBackoff"/>.</summary>
+    public TimeSpan RestartBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The longest delay before restarting a worker (default 5 s).</summary>
+    public TimeSpan MaxRestartBackoff { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long <see cref="Runner.StopAsync"/> waits for a worker to exit cleanly before killing it (default 10 s).</summary>
+    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(10);
+}
