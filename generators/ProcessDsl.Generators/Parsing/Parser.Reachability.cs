@@ -31,7 +31,7 @@ internal static partial class Parser
         Compilation compilation,
         CancellationToken cancellationToken)
     {
-        var savedByApplication = new Dictionary<INamedTypeSymbol, List<ITypeSymbol>?>(SymbolEqualityComparer.Default);
+        var analysis = new RecordingAnalysis(compilation, cancellationToken);
         var diagnostics = new List<DiagnosticInfo>();
         foreach (var application in applications)
         {
@@ -44,7 +44,7 @@ internal static partial class Parser
                 {
                     reason = $"'{application.Name}' follows no application in this system";
                 }
-                else if (!sources.Any(u => MayRecord(u, policy.EventType, compilation, savedByApplication, cancellationToken)))
+                else if (!sources.Any(u => analysis.MayRecord(u, policy.EventType)))
                 {
                     reason = $"none of its upstreams ({string.Join(", ", sources.Select(s => s.Name))}) saves an aggregate that triggers it";
                 }
@@ -58,77 +58,118 @@ internal static partial class Parser
         return diagnostics;
     }
 
-    private static bool MayRecord(
-        INamedTypeSymbol upstream,
-        INamedTypeSymbol eventType,
-        Compilation compilation,
-        Dictionary<INamedTypeSymbol, List<ITypeSymbol>?> cache,
-        CancellationToken cancellationToken)
+    /// <summary>What applications save and aggregates trigger, each worked out once per system.</summary>
+    private sealed class RecordingAnalysis(Compilation compilation, CancellationToken cancellationToken)
     {
-        if (!cache.TryGetValue(upstream, out var saved))
-        {
-            saved = SavedAggregates(upstream, compilation, cancellationToken);
-            cache.Add(upstream, saved);
-        }
-        return saved is null || saved.Any(aggregate => MayTrigger(aggregate, eventType, compilation, cancellationToken));
-    }
+        private readonly Dictionary<INamedTypeSymbol, List<ITypeSymbol>?> _saved = new(SymbolEqualityComparer.Default);
+        private readonly Dictionary<ITypeSymbol, List<ITypeSymbol>?> _triggered = new(SymbolEqualityComparer.Default);
+        private readonly Dictionary<SyntaxTree, SemanticModel> _models = new();
 
-    /// <summary>The static types of every aggregate an application's own code saves, or null when that cannot be known.</summary>
-    private static List<ITypeSymbol>? SavedAggregates(INamedTypeSymbol application, Compilation compilation, CancellationToken cancellationToken)
-    {
-        var saved = new List<ITypeSymbol>();
-        if (SourceChain(application, "Application", "ProcessApplication") is not { } chain) return null;
-        foreach (var type in chain)
+        public bool MayRecord(INamedTypeSymbol upstream, INamedTypeSymbol eventType)
         {
-            foreach (var node in Declarations(type, cancellationToken))
+            if (!_saved.TryGetValue(upstream, out var saved))
             {
-                var model = compilation.GetSemanticModel(node.SyntaxTree);
-                foreach (var descendant in node.DescendantNodes())
+                saved = SavedAggregates(upstream);
+                _saved.Add(upstream, saved);
+            }
+            return saved is null || saved.Any(aggregate => MayTrigger(aggregate, eventType));
+        }
+
+        private bool MayTrigger(ITypeSymbol aggregate, INamedTypeSymbol eventType)
+        {
+            if (!_triggered.TryGetValue(aggregate, out var triggered))
+            {
+                triggered = Triggered(aggregate);
+                _triggered.Add(aggregate, triggered);
+            }
+            return triggered is null || triggered.Any(t => Related(t, eventType));
+        }
+
+        private SemanticModel Model(SyntaxTree tree)
+        {
+            if (!_models.TryGetValue(tree, out var model))
+            {
+                model = compilation.GetSemanticModel(tree);
+                _models.Add(tree, model);
+            }
+            return model;
+        }
+
+        /// <summary>The static types of every aggregate an application's own code saves, or null when that cannot be known.</summary>
+        private List<ITypeSymbol>? SavedAggregates(INamedTypeSymbol application)
+        {
+            if (SourceChain(application, "Application", "ProcessApplication") is not { } chain) return null;
+            var saved = new List<ITypeSymbol>();
+            foreach (var type in chain)
+            {
+                foreach (var node in Declarations(type, cancellationToken))
                 {
-                    if (Escapes(descendant, model, cancellationToken)) return null;
-                    if (descendant is not SimpleNameSyntax name || name.Identifier.Text is not ("Save" or "Collect")) continue;
-                    var target = Target(name, model, cancellationToken, out var ambiguous);
-                    if (ambiguous) return null;
-                    if (!IsRuntimeMethod(target, "Application", "Save") && !IsRuntimeMethod(target, "ProcessingEvent", "Collect")) continue;
-                    if (InvocationOf(name) is not { } invocation) return null; // a method group we cannot follow
-                    foreach (var argument in invocation.ArgumentList.Arguments)
+                    var model = Model(node.SyntaxTree);
+                    var processingNames = ProcessingEventParameters(node, model);
+                    foreach (var descendant in node.DescendantNodes())
                     {
-                        var argumentType = model.GetTypeInfo(argument.Expression, cancellationToken).Type;
-                        if (argumentType is IArrayTypeSymbol array) argumentType = array.ElementType;
-                        if (argumentType is null || argumentType.TypeKind == TypeKind.Error) return null;
-                        saved.Add(argumentType);
+                        if (Escapes(descendant, processingNames)) return null;
+                        if (descendant is not SimpleNameSyntax name || name.Identifier.Text is not ("Save" or "Collect")) continue;
+                        var target = Target(name, model, cancellationToken, out var ambiguous);
+                        if (ambiguous) return null;
+                        if (!IsRuntimeMethod(target, "Application", "Save") && !IsRuntimeMethod(target, "ProcessingEvent", "Collect")) continue;
+                        if (InvocationOf(name) is not { } invocation) return null; // a method group we cannot follow
+                        foreach (var argument in invocation.ArgumentList.Arguments)
+                        {
+                            var argumentType = model.GetTypeInfo(argument.Expression, cancellationToken).Type;
+                            if (argumentType is IArrayTypeSymbol array) argumentType = array.ElementType;
+                            if (argumentType is null || argumentType.TypeKind == TypeKind.Error) return null;
+                            saved.Add(argumentType);
+                        }
                     }
                 }
             }
+            return saved;
         }
-        return saved;
-    }
 
-    /// <summary>Whether an aggregate of static type <paramref name="aggregate"/> may trigger <paramref name="eventType"/>.</summary>
-    private static bool MayTrigger(ITypeSymbol aggregate, INamedTypeSymbol eventType, Compilation compilation, CancellationToken cancellationToken)
-    {
-        // An unsealed static type may be any subclass at run time, including ones this compilation cannot see.
-        if (aggregate is not INamedTypeSymbol { IsSealed: true } named) return true;
-        if (SourceChain(named, "Aggregate") is not { } chain) return true;
-        foreach (var type in chain)
+        /// <summary>The static types of every event an aggregate's code triggers, or null when that cannot be known.</summary>
+        private List<ITypeSymbol>? Triggered(ITypeSymbol aggregate)
         {
-            foreach (var node in Declarations(type, cancellationToken))
+            // An unsealed static type may be any subclass at run time, including ones this compilation cannot see.
+            if (aggregate is not INamedTypeSymbol { IsSealed: true } named) return null;
+            if (SourceChain(named, "Aggregate") is not { } chain) return null;
+            var triggered = new List<ITypeSymbol>();
+            foreach (var type in chain)
             {
-                var model = compilation.GetSemanticModel(node.SyntaxTree);
-                foreach (var name in node.DescendantNodes().OfType<SimpleNameSyntax>())
+                foreach (var node in Declarations(type, cancellationToken))
                 {
-                    if (name.Identifier.Text is not ("Trigger" or "Create")) continue;
-                    var target = Target(name, model, cancellationToken, out var ambiguous);
-                    if (ambiguous) return true;
-                    var index = IsRuntimeMethod(target, "Aggregate", "Trigger") ? 0 : IsRuntimeMethod(target, "Aggregate", "Create") ? 1 : -1;
-                    if (index < 0) continue;
-                    if (InvocationOf(name) is not { } invocation || invocation.ArgumentList.Arguments.Count <= index) return true;
-                    var triggered = model.GetTypeInfo(invocation.ArgumentList.Arguments[index].Expression, cancellationToken).Type;
-                    if (triggered is null || triggered.TypeKind == TypeKind.Error || Related(triggered, eventType)) return true;
+                    var model = Model(node.SyntaxTree);
+                    foreach (var name in node.DescendantNodes().OfType<SimpleNameSyntax>())
+                    {
+                        if (name.Identifier.Text is not ("Trigger" or "Create")) continue;
+                        var target = Target(name, model, cancellationToken, out var ambiguous);
+                        if (ambiguous) return null;
+                        var index = IsRuntimeMethod(target, "Aggregate", "Trigger") ? 0 : IsRuntimeMethod(target, "Aggregate", "Create") ? 1 : -1;
+                        if (index < 0) continue;
+                        if (InvocationOf(name) is not { } invocation || invocation.ArgumentList.Arguments.Count <= index) return null;
+                        var argument = model.GetTypeInfo(invocation.ArgumentList.Arguments[index].Expression, cancellationToken).Type;
+                        if (argument is null || argument.TypeKind == TypeKind.Error) return null;
+                        triggered.Add(argument);
+                    }
                 }
             }
+            return triggered;
         }
-        return false;
+
+        /// <summary>
+        /// Names of the parameters of type ProcessingEvent declared in a class. A ProcessingEvent only
+        /// ever arrives as a policy's parameter, so following those names follows every one of them.
+        /// </summary>
+        private HashSet<string> ProcessingEventParameters(SyntaxNode node, SemanticModel model)
+        {
+            var names = new HashSet<string>(System.StringComparer.Ordinal);
+            foreach (var parameter in node.DescendantNodes().OfType<ParameterSyntax>())
+            {
+                if (model.GetDeclaredSymbol(parameter, cancellationToken) is IParameterSymbol symbol && IsRuntimeType(symbol.Type, "ProcessingEvent"))
+                    names.Add(parameter.Identifier.Text);
+            }
+            return names;
+        }
     }
 
     private static bool Related(ITypeSymbol a, ITypeSymbol b)
@@ -157,23 +198,13 @@ internal static partial class Parser
         type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken));
 
     /// <summary>A <c>this</c> or a ProcessingEvent used as anything but the receiver of a member access: it may reach code we do not see.</summary>
-    private static bool Escapes(SyntaxNode node, SemanticModel model, CancellationToken cancellationToken)
+    private static bool Escapes(SyntaxNode node, HashSet<string> processingNames)
     {
         if (node is not (ThisExpressionSyntax or IdentifierNameSyntax)) return false;
         if (node.Parent is MemberAccessExpressionSyntax access && access.Expression == node) return false;
         if (node is ThisExpressionSyntax) return true;
-        if (node.Parent is MemberAccessExpressionSyntax { Name: var accessedName } && accessedName == node) return false;
-        var symbol = model.GetSymbolInfo(node, cancellationToken).Symbol;
-        var type = symbol switch
-        {
-            IParameterSymbol p => p.Type,
-            ILocalSymbol l => l.Type,
-            IFieldSymbol f => f.Type,
-            IPropertySymbol p => p.Type,
-            _ => null,
-        };
-        // A parameter declaration is not a use; IdentifierNameSyntax only appears in expressions and type names.
-        return IsRuntimeType(type, "ProcessingEvent");
+        if (node.Parent is MemberAccessExpressionSyntax or QualifiedNameSyntax) return false; // a member's name, not the variable
+        return processingNames.Contains(((IdentifierNameSyntax)node).Identifier.Text);
     }
 
     private static IMethodSymbol? Target(SimpleNameSyntax name, SemanticModel model, CancellationToken cancellationToken, out bool ambiguous)
