@@ -461,6 +461,43 @@ public sealed class DiagnosticTests
             """
         },
         {
+            "PDSL024", "aggregate that overrides ApplyEvent itself", """
+            public sealed partial class Cart : Aggregate
+            {
+                [Apply] void On(Order.Created e) { }
+
+                protected override void [|ApplyEvent|](DomainEvent domainEvent) { }
+            }
+            """
+        },
+        {
+            "PDSL024", "process application that declares HandledTopics itself", """
+            public sealed partial class Billing : ProcessApplication
+            {
+                public override System.Collections.Generic.IReadOnlySet<string> [|HandledTopics|] => new System.Collections.Generic.HashSet<string>();
+
+                [Policy(typeof(Order.Created))]
+                void On(Order.Created e, ProcessingEvent processing) { }
+            }
+            """
+        },
+        {
+            "PDSL024", "system that declares Definition itself", """
+            public sealed partial class Billing : ProcessApplication
+            {
+                [Policy(typeof(Order.Created))]
+                void On(Order.Created e, ProcessingEvent processing) { }
+            }
+
+            [ProcessSystem]
+            [Pipeline(typeof(Orders), typeof(Billing))]
+            public static partial class Shopping
+            {
+                public static SystemDefinition [|Definition|] => null!;
+            }
+            """
+        },
+        {
             "PDSL022", "empty topic", """
             [Topic([|""|])]
             public sealed record Placed : DomainEvent;

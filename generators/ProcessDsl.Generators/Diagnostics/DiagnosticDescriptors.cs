@@ -127,6 +127,11 @@ internal static class DiagnosticDescriptors
         "The ProcessDsl generator failed",
         "The ProcessDsl generator failed while {0}, so some code was not generated; please report this with the stack trace: {1}");
 
+    public static readonly DiagnosticDescriptor MemberAlreadyDeclared = Error(
+        "PDSL024",
+        "Type declares a member the generator writes",
+        "'{0}' declares '{1}' itself, but the generator writes '{1}' from its {2}; remove the hand-written '{1}' and let the generated one do the work");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) => Create(id, title, message, DiagnosticSeverity.Error);
 
     private static DiagnosticDescriptor Warning(string id, string title, string message) => Create(id, title, message, DiagnosticSeverity.Warning);

@@ -25,6 +25,10 @@ internal static partial class Parser
                 DiagnosticDescriptors.ApplyClassMustDeriveFromAggregate, IdentifierLocation(type, cancellationToken), type.Name));
             declaration = null;
         }
+        else if (DeclaresGeneratedMember(type, "[Apply] methods", diagnostics, cancellationToken, "ApplyEvent"))
+        {
+            declaration = null;
+        }
 
         var location = LocationInfo.From(syntax.Identifier);
         ApplyMethodModel? model = null;

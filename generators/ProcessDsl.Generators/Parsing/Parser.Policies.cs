@@ -25,6 +25,10 @@ internal static partial class Parser
                 DiagnosticDescriptors.PolicyClassMustDeriveFromProcessApplication, IdentifierLocation(type, cancellationToken), type.Name));
             declaration = null;
         }
+        else if (DeclaresGeneratedMember(type, "[Policy] methods", diagnostics, cancellationToken, "DispatchPolicy", "HandledTopics"))
+        {
+            declaration = null;
+        }
 
         var signatureProblem = PolicySignatureProblem(method);
         if (signatureProblem is not null)

@@ -153,6 +153,33 @@ internal static partial class Parser
         return new TypeDeclarationModel(ns, parts.ToEquatableArray(), FullyQualified(type), stem);
     }
 
+    /// <summary>
+    /// PDSL024 when the type itself declares one of <paramref name="members"/>, which the generator
+    /// is about to write (the two would clash). Returns whether there was such a member.
+    /// </summary>
+    private static bool DeclaresGeneratedMember(
+        INamedTypeSymbol type, string what, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken, params string[] members)
+    {
+        var found = false;
+        foreach (var name in members)
+        {
+            foreach (var member in type.GetMembers(name))
+            {
+                if (member.IsImplicitlyDeclared || member.DeclaringSyntaxReferences.Length == 0) continue;
+                var syntax = member.DeclaringSyntaxReferences[0].GetSyntax(cancellationToken);
+                var location = syntax switch
+                {
+                    MethodDeclarationSyntax method => LocationInfo.From(method.Identifier),
+                    PropertyDeclarationSyntax property => LocationInfo.From(property.Identifier),
+                    _ => LocationInfo.From(member.Locations.FirstOrDefault()),
+                };
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberAlreadyDeclared, location, type.Name, name, what));
+                found = true;
+            }
+        }
+        return found;
+    }
+
     private static bool IsPartial(INamedTypeSymbol type, CancellationToken cancellationToken)
     {
         foreach (var reference in type.DeclaringSyntaxReferences)

@@ -22,6 +22,7 @@ internal static partial class Parser
         var declaration = DeclarationOf(type, "it is a [ProcessSystem]", diagnostics, cancellationToken, ownModifiers: "static");
         if (!type.IsStatic || type.IsGenericType || type.ContainingType is not null)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SystemClassMustBeStatic, identifier, type.Name));
+        DeclaresGeneratedMember(type, "[Pipeline] attributes", diagnostics, cancellationToken, "Definition");
 
         var pipelines = type.GetAttributes().Where(a => IsRuntimeType(a.AttributeClass, "PipelineAttribute")).ToList();
         if (pipelines.Count == 0)
