@@ -149,6 +149,49 @@ public sealed class ApplicationTests : IDisposable
     }
 
     [Fact]
+    public async Task Concurrent_saves_committed_together_keep_their_own_outcomes()
+    {
+        using var store = Persistence.Sqlite(_dir.Path);
+        var bank = OpenBank(store);
+        var contested = bank.OpenAccount("contested");
+        var copies = Enumerable.Range(0, 8).Select(_ => bank.Repository.Get<Account>(contested)).ToList();
+        var conflicts = 0;
+        var saved = new System.Collections.Concurrent.ConcurrentBag<(Guid Id, long Last)>();
+        using var start = new Barrier(24);
+        var tasks = Enumerable.Range(0, 24).Select(i => Task.Run(() =>
+        {
+            start.SignalAndWait();
+            if (i < copies.Count)
+            {
+                // Eight copies of one aggregate at version 1: exactly one may become version 2.
+                copies[i].Deposit(i + 1);
+                try
+                {
+                    bank.Save(copies[i]);
+                }
+                catch (ConcurrencyException ex)
+                {
+                    Assert.Equal(contested, ex.AggregateId);
+                    Interlocked.Increment(ref conflicts);
+                }
+            }
+            else
+            {
+                var fresh = Account.Open("fresh" + i);
+                saved.Add((fresh.Id, bank.Save(fresh)));
+            }
+        })).ToArray();
+        await Task.WhenAll(tasks);
+
+        Assert.Equal(7, conflicts);
+        Assert.Equal(2, bank.Repository.Get<Account>(contested).Version);
+        var log = bank.NotificationLog.Select(0, 1000).Items;
+        Assert.Equal(Enumerable.Range(1, 1 + 1 + 16).Select(i => (long)i), log.Select(n => n.Id));
+        // Each save was told the id its own event got.
+        foreach (var (id, last) in saved) Assert.Equal(id, log.Single(n => n.Id == last).OriginatorId);
+    }
+
+    [Fact]
     public void An_unknown_topic_in_the_store_is_an_error_naming_application_notification_and_topic()
     {
         using var store = Persistence.Sqlite(_dir.Path);

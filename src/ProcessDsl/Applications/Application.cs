@@ -72,7 +72,7 @@ public abstract class Application
                 $"Application '{Name}': Save was called inside a policy. Use processing.Collect(aggregate) so the new events commit with the tracking record.");
         var pending = PendingEvents.Of(aggregates);
         if (pending.Events.Count == 0) return 0;
-        var last = Store.Append(pending.Events);
+        var last = Store.AppendSave(pending.Events);
         Committed(pending, last);
         return last;
     }

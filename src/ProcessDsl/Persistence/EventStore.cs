@@ -64,6 +64,7 @@ internal sealed class EventStore : IDisposable
                     if (events.Count > 0) last = InsertEvents(db, events, last);
                     if (rows is not null)
                         foreach (var row in rows) row.Apply(db);
+                    if (events.Count > 0) _persistence.Appending(db, Application, last);
                     transaction.Commit();
                     return last;
                 }
@@ -83,6 +84,89 @@ internal sealed class EventStore : IDisposable
                 }
             });
         }
+    }
+
+    /// <summary>
+    /// Stores the events of one save, committed together with the saves of other threads that are
+    /// waiting at the same moment (group commit): while one transaction is being made durable, the
+    /// saves arriving meanwhile queue up and go into the next one, so many concurrent callers share
+    /// one disk flush. Each save keeps its own outcome: if one of a group conflicts, the group is
+    /// retried one save per transaction, so only the conflicting save fails.
+    /// </summary>
+    /// <returns>The last notification id assigned to this save's events.</returns>
+    /// <exception cref="ConcurrencyException">An aggregate version of this save is already stored.</exception>
+    public long AppendSave(IReadOnlyList<NewEvent> events)
+    {
+        var save = new QueuedSave(events);
+        _queuedSaves.Enqueue(save);
+        lock (_writeLock)
+        {
+            while (!save.Done) CommitQueuedSaves();
+        }
+        if (save.Error is not null) global::System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(save.Error);
+        return save.Last;
+    }
+
+    private const int MaxGroupedSaves = 256;
+    private readonly ConcurrentQueue<QueuedSave> _queuedSaves = new();
+
+    private sealed class QueuedSave(IReadOnlyList<NewEvent> events)
+    {
+        public IReadOnlyList<NewEvent> Events { get; } = events;
+        public long Last { get; set; }
+        public Exception? Error { get; set; }
+        public bool Done { get; set; }
+    }
+
+    private void CommitQueuedSaves()
+    {
+        var group = new List<QueuedSave>();
+        while (group.Count < MaxGroupedSaves && _queuedSaves.TryDequeue(out var queued)) group.Add(queued);
+        if (group.Count == 0) return;
+        if (group.Count == 1)
+        {
+            CommitAlone(group[0]);
+            return;
+        }
+        var all = new List<NewEvent>();
+        foreach (var queued in group) all.AddRange(queued.Events);
+        try
+        {
+            var last = Append(all);
+            var remaining = all.Count;
+            foreach (var queued in group)
+            {
+                remaining -= queued.Events.Count;
+                queued.Last = last - remaining;
+                queued.Done = true;
+            }
+        }
+        catch (ConcurrencyException)
+        {
+            // Someone in the group is stale: give each save its own transaction and outcome.
+            foreach (var queued in group) CommitAlone(queued);
+        }
+        catch (Exception ex)
+        {
+            foreach (var queued in group)
+            {
+                queued.Error = ex;
+                queued.Done = true;
+            }
+        }
+    }
+
+    private void CommitAlone(QueuedSave save)
+    {
+        try
+        {
+            save.Last = Append(save.Events);
+        }
+        catch (Exception ex)
+        {
+            save.Error = ex;
+        }
+        save.Done = true;
     }
 
     private static readonly BulkCopyOptions s_multipleRows = new() { BulkCopyType = BulkCopyType.MultipleRows, UseParameters = true };
