@@ -13,7 +13,8 @@ public sealed record StoreLocation(string Kind, string Location, string? Schema)
     public Persistence Open() => Kind switch
     {
         Sqlite => Persistence.Sqlite(Location),
-        Postgres => Persistence.Postgres(Location, new PostgresOptions { Schema = Schema }),
+        // Each test's schema is also its NOTIFY channel, so tests sharing a database never prompt each other.
+        Postgres => Persistence.Postgres(Location, new PostgresOptions { Schema = Schema, NotifyChannel = Schema ?? "processdsl" }),
         _ => throw new ArgumentException($"Unknown store kind '{Kind}'."),
     };
 

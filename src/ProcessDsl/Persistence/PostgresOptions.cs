@@ -22,4 +22,18 @@ public sealed record PostgresOptions
     /// another database (or on another server) than the default connection string names.
     /// </summary>
     public IReadOnlyDictionary<string, string> ConnectionStrings { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Whether each append that stores events also sends <c>NOTIFY</c> on <see cref="NotifyChannel"/>
+    /// with the payload <c>"Application:lastNotificationId"</c>, inside the append transaction (so it
+    /// is delivered if and only if the events commit). On by default; <see cref="PostgresPromptListener"/>
+    /// receives these prompts in any process connected to the same database.
+    /// </summary>
+    public bool Notify { get; init; } = true;
+
+    /// <summary>
+    /// The <c>LISTEN/NOTIFY</c> channel of this store (default <c>processdsl</c>); give each system its
+    /// own when several share a database. A lower-case identifier, like a schema name.
+    /// </summary>
+    public string NotifyChannel { get; init; } = "processdsl";
 }

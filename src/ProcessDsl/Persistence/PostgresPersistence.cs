@@ -46,6 +46,7 @@ public sealed class PostgresPersistence : Persistence
         Options = options ?? new PostgresOptions();
         _connectionString = Prepare(connectionString, schema: null);
         if (Options.Schema is not null) Identifiers.ValidateSqlName(Options.Schema, "Schema name");
+        Identifiers.ValidateSqlName(Options.NotifyChannel, "Notify channel");
         foreach (var (application, schema) in Options.Schemas)
         {
             Identifiers.ValidateApplicationName(application);
@@ -140,6 +141,32 @@ public sealed class PostgresPersistence : Persistence
     /// </summary>
     internal override void LockForAppend(DataConnection db, string eventsTable) =>
         db.Execute($"LOCK TABLE {Quote(Identifiers.ValidateSqlName(eventsTable, "Table name"))} IN EXCLUSIVE MODE");
+
+    /// <summary>
+    /// Sends the prompt <c>pg_notify(channel, 'Application:lastId')</c> in the append transaction:
+    /// PostgreSQL delivers it at commit, and never for a rolled-back append.
+    /// </summary>
+    internal override void Appending(DataConnection db, string application, long lastNotificationId)
+    {
+        if (!Options.Notify) return;
+        db.Execute("SELECT pg_notify(@channel, @payload)",
+            new DataParameter("channel", Options.NotifyChannel, DataType.Text),
+            new DataParameter("payload", PostgresPromptListener.Payload(application, lastNotificationId), DataType.Text));
+    }
+
+    /// <summary>
+    /// A listener for the prompts of the applications stored in <paramref name="application"/>'s
+    /// database (NOTIFY reaches the listeners of one database), on this store's channel. Start it
+    /// with <see cref="PostgresPromptListener.Start"/>; it reconnects by itself.
+    /// </summary>
+    public PostgresPromptListener CreatePromptListener(string application) =>
+        new(ConnectionStringOf(application), Options.NotifyChannel);
+
+    /// <summary>
+    /// Prompts between processes and machines over <c>LISTEN/NOTIFY</c> on
+    /// <see cref="PostgresOptions.NotifyChannel"/> (see <see cref="PostgresPromptListener"/>).
+    /// </summary>
+    public override PromptTransport? CreatePromptTransport() => new PostgresPromptTransport(this);
 
     internal override bool IsUniqueViolation(Exception exception)
     {
