@@ -194,6 +194,26 @@ public sealed class ProcessingTests : IDisposable
     }
 
     [Fact]
+    public void Steps_take_large_batches_when_catching_up_and_single_events_when_live()
+    {
+        using var store = Persistence.Sqlite(_dir.Path);
+        var orders = (Orders)new Orders().Open(store);
+        for (var i = 0; i < 20; i++) orders.CreateNewOrder();
+        var reservations = (Reservations)new Reservations().Open(store);
+        var follower = new Follower(reservations, "Orders", orders.NotificationLog, new ProcessingOptions { MaxBatchSize = 7 });
+
+        Assert.Equal(7, follower.Step().Covered);
+        Assert.Equal(7, follower.Step().Covered);
+        Assert.Equal(6, follower.Step().Covered);
+        Assert.True(follower.Step().CaughtUp);
+
+        orders.CreateNewOrder();
+        Assert.Equal(1, follower.Step().Covered);
+        Assert.True(follower.Step().CaughtUp);
+        Assert.Equal(21, reservations.NotificationLog.MaxNotificationId);
+    }
+
+    [Fact]
     public async Task Topics_no_policy_handles_are_skipped_but_the_position_moves_past_them()
     {
         using var store = Persistence.Sqlite(_dir.Path);

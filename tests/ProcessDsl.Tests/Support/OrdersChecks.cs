@@ -27,6 +27,17 @@ public static class OrdersChecks
             Assert.NotNull(order.PaymentId);
         }
 
+        // No tracking position is ahead of its upstream's log, and every follower is caught up.
+        foreach (var app in SystemStatus.Read(runner.System, runner.Persistence))
+        {
+            foreach (var follower in app.Following)
+            {
+                var head = runner.Get(follower.Upstream).NotificationLog.MaxNotificationId;
+                Assert.True(follower.Position <= head, $"{app.Application} is at {follower.Position} of {follower.Upstream}, whose log ends at {head}");
+                Assert.Equal(head, follower.Position);
+            }
+        }
+
         var paidRows = runner.Get<Summaries>().Query<OrderSummary>().Where(s => s.Status == "paid").Select(s => s.OrderId).ToList();
         Assert.Equal(orderIds.OrderBy(x => x), paidRows.OrderBy(x => x));
         Assert.Equal(orderIds.Count, runner.Get<Summaries>().Query<OrderSummary>().Count());
