@@ -75,7 +75,7 @@ internal static partial class Parser
                 {
                     diagnostics.Add(DiagnosticInfo.Create(
                         DiagnosticDescriptors.DuplicateApply, method.MethodLocation,
-                        type?.Name ?? ShortName(group.Key), ShortName(apply.EventType), existing.MethodName));
+                        type?.Name ?? WithoutGlobalPrefix(group.Key), WithoutGlobalPrefix(apply.EventType), existing.MethodName));
                     continue;
                 }
                 applies.Add(apply);

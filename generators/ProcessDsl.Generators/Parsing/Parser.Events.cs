@@ -91,7 +91,7 @@ internal static partial class Parser
             if (byTopic.TryGetValue(model.Topic, out var existing))
             {
                 diagnostics.Add(DiagnosticInfo.Create(
-                    DiagnosticDescriptors.DuplicateTopic, parsed.TopicLocation, model.Topic, ShortName(model.FullyQualifiedName), ShortName(existing.FullyQualifiedName)));
+                    DiagnosticDescriptors.DuplicateTopic, parsed.TopicLocation, model.Topic, WithoutGlobalPrefix(model.FullyQualifiedName), WithoutGlobalPrefix(existing.FullyQualifiedName)));
                 continue;
             }
             byTopic.Add(model.Topic, model);

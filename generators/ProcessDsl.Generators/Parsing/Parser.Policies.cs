@@ -101,7 +101,7 @@ internal static partial class Parser
                     {
                         diagnostics.Add(DiagnosticInfo.Create(
                             DiagnosticDescriptors.DuplicatePolicy, method.PolicyLocations[i],
-                            type?.Name ?? ShortName(group.Key), ShortName(policy.EventType), policy.Topic, existing.MethodName));
+                            type?.Name ?? WithoutGlobalPrefix(group.Key), WithoutGlobalPrefix(policy.EventType), policy.Topic, existing.MethodName));
                         continue;
                     }
                     byTopic.Add(policy.Topic, policy);
@@ -114,11 +114,9 @@ internal static partial class Parser
         }
     }
 
-    private static string ShortName(string fullyQualifiedName)
-    {
-        var name = fullyQualifiedName.StartsWith("global::", System.StringComparison.Ordinal)
+    /// <summary>A fully qualified name as people read it in a message: without <c>global::</c>.</summary>
+    private static string WithoutGlobalPrefix(string fullyQualifiedName) =>
+        fullyQualifiedName.StartsWith("global::", System.StringComparison.Ordinal)
             ? fullyQualifiedName.Substring("global::".Length)
             : fullyQualifiedName;
-        return name;
-    }
 }
