@@ -51,6 +51,41 @@ internal sealed class EventStore : IDisposable
     {
         lock (_writeLock)
         {
+            if (tracking is null || _queuedSaves.IsEmpty) return AppendNow(events, tracking, rows);
+
+            // A processing step carries the commands' saves waiting behind it into its transaction,
+            // so they share one disk flush. The saves' events come first.
+            var saves = new List<QueuedSave>();
+            while (saves.Count < MaxGroupedSaves && _queuedSaves.TryDequeue(out var queued)) saves.Add(queued);
+            var combined = new List<NewEvent>();
+            foreach (var save in saves) combined.AddRange(save.Events);
+            combined.AddRange(events);
+            long last;
+            try
+            {
+                last = AppendNow(combined, tracking, rows);
+            }
+            catch
+            {
+                // Whoever failed, each save gets its own transaction and outcome, and so does the step.
+                foreach (var save in saves) CommitAlone(save);
+                return AppendNow(events, tracking, rows);
+            }
+            var remaining = combined.Count;
+            foreach (var save in saves)
+            {
+                remaining -= save.Events.Count;
+                save.Last = last - remaining;
+                save.Done = true;
+            }
+            return last;
+        }
+    }
+
+    private long AppendNow(IReadOnlyList<NewEvent> events, IReadOnlyList<TrackingUpdate>? tracking, IReadOnlyList<RowChange>? rows)
+    {
+        lock (_writeLock)
+        {
             if (rows is { Count: > 0 }) EnsureRowTables(rows);
             return WithWriter(db =>
             {
@@ -132,7 +167,7 @@ internal sealed class EventStore : IDisposable
         foreach (var queued in group) all.AddRange(queued.Events);
         try
         {
-            var last = Append(all);
+            var last = AppendNow(all, null, null);
             var remaining = all.Count;
             foreach (var queued in group)
             {
@@ -160,7 +195,7 @@ internal sealed class EventStore : IDisposable
     {
         try
         {
-            save.Last = Append(save.Events);
+            save.Last = AppendNow(save.Events, null, null);
         }
         catch (Exception ex)
         {
