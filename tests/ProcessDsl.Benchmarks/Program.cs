@@ -4,6 +4,7 @@ using ProcessDsl.Benchmarks;
 // Usage:
 //   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- catchup --events 100000
 //   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- orders --runner multi --orders 5000 --callers 1
+//   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- range --sizes 10000,100000,1000000,10000000
 //   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- commit-rate
 //   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- micro [BenchmarkDotNet args]
 var command = args.Length > 0 ? args[0] : "help";
@@ -21,6 +22,8 @@ try
             return await CatchUp.RunAsync(int.Parse(Arg("--events", "100000")), int.Parse(Arg("--batch-size", "500")), directory);
         case "orders":
             return await OrdersBench.RunAsync(Arg("--runner", "multi"), int.Parse(Arg("--orders", "5000")), int.Parse(Arg("--callers", "1")), directory);
+        case "range":
+            return RangeReadBench.Run(Arg("--sizes", "10000,100000,1000000").Split(',').Select(int.Parse).ToArray(), directory);
         case "commit-rate":
             Console.WriteLine($"durable_one_row_commits_per_s={Baselines.DurableCommitsPerSecond(directory, 3):F0}");
             return 0;
@@ -28,7 +31,7 @@ try
             BenchmarkSwitcher.FromAssembly(typeof(CatchUp).Assembly).Run(args[1..]);
             return 0;
         default:
-            Console.Error.WriteLine("commands: catchup --events N | orders --runner R --orders N --callers C | commit-rate | micro");
+            Console.Error.WriteLine("commands: catchup --events N | orders --runner R --orders N --callers C | range --sizes A,B,C | commit-rate | micro");
             return 2;
     }
 }

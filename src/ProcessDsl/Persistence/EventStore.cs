@@ -234,19 +234,25 @@ internal sealed class EventStore : IDisposable
     /// <summary>Notifications with ids in (after, upTo], optionally only the given topics.</summary>
     public IReadOnlyList<Notification> ReadRange(long after, long upTo, IReadOnlySet<string>? topics)
     {
+        if (topics is { Count: 0 }) return [];
         using var db = new DataConnection(ReadOptions);
+        var records = RangeQuery(db, after, upTo, topics).ToList();
+        var result = new Notification[records.Count];
+        for (var i = 0; i < result.Length; i++) result[i] = records[i].ToNotification();
+        return result;
+    }
+
+    /// <summary>The range read: one query on the notification id (the primary key), never a scan.</summary>
+    internal IQueryable<EventRecord> RangeQuery(IDataContext db, long after, long upTo, IReadOnlySet<string>? topics)
+    {
         var query = db.GetTable<EventRecord>().TableName(EventsTable)
             .Where(r => r.NotificationId > after && r.NotificationId <= upTo);
         if (topics is not null)
         {
-            if (topics.Count == 0) return [];
             var list = topics.ToArray();
             query = query.Where(r => list.Contains(r.Topic));
         }
-        var records = query.OrderBy(r => r.NotificationId).ToList();
-        var result = new Notification[records.Count];
-        for (var i = 0; i < result.Length; i++) result[i] = records[i].ToNotification();
-        return result;
+        return query.OrderBy(r => r.NotificationId);
     }
 
     /// <summary>The newest notification id (0 when empty).</summary>
@@ -260,12 +266,14 @@ internal sealed class EventStore : IDisposable
     public IReadOnlyList<Notification> ReadAggregate(Guid id, long afterVersion)
     {
         using var db = new DataConnection(ReadOptions);
-        var records = db.GetTable<EventRecord>().TableName(EventsTable)
-            .Where(r => r.OriginatorId == id && r.OriginatorVersion > afterVersion)
-            .OrderBy(r => r.OriginatorVersion)
-            .ToList();
-        return records.ConvertAll(r => r.ToNotification());
+        return AggregateQuery(db, id, afterVersion).ToList().ConvertAll(r => r.ToNotification());
     }
+
+    /// <summary>An aggregate's events: one query on the (originator id, version) unique index.</summary>
+    internal IQueryable<EventRecord> AggregateQuery(IDataContext db, Guid id, long afterVersion) =>
+        db.GetTable<EventRecord>().TableName(EventsTable)
+            .Where(r => r.OriginatorId == id && r.OriginatorVersion > afterVersion)
+            .OrderBy(r => r.OriginatorVersion);
 
     /// <summary>The stored tracking position for an upstream application (0 when none).</summary>
     public long Position(string upstream)
