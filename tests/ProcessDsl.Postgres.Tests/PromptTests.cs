@@ -81,8 +81,9 @@ public sealed class PromptTests
         Assert.Equal(2, listener.Connections);
 
         bank.OpenAccount("after");
+        // Prompts are hints: the one of notification 1 may arrive on both sides of the reconnect.
         var next = Take(prompts);
-        if (next == ("Bank", 1L)) next = Take(prompts);
+        while (next == ("Bank", 1L)) next = Take(prompts);
         Assert.Equal(("Bank", 2L), next);
     }
 
