@@ -19,7 +19,7 @@ namespace LogServerSample;
 public sealed record BenchOptions(int Events, IReadOnlyList<int> SectionSizes, int Rounds, string Store);
 
 /// <summary>One measured figure.</summary>
-/// <param name="Reader">Which reader: local, http (sync Read) or http-async (ReadAsync).</param>
+/// <param name="Reader">Which reader: local, http (sync Read) or http-async (ReadAsync), with the server's cache of archived sections or without it.</param>
 /// <param name="SectionSize">Notifications per section.</param>
 /// <param name="Notifications">Notifications read per round.</param>
 /// <param name="Best">The fastest round.</param>
@@ -55,7 +55,9 @@ public static class Bench
         foreach (var size in options.SectionSizes)
         {
             var log = meters.NotificationLog.WithSectionSize(size);
-            app.MapNotificationLogs("/s" + size.ToString(CultureInfo.InvariantCulture), name => name == "Meters" ? log : null);
+            var prefix = "/s" + size.ToString(CultureInfo.InvariantCulture);
+            app.MapNotificationLogs(prefix, name => name == "Meters" ? log : null);
+            app.MapNotificationLogs(prefix + "-nocache", name => name == "Meters" ? log : null, new NotificationLogEndpointOptions { CachedArchivedSections = 0 });
         }
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var root = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single().TrimEnd('/');
@@ -66,9 +68,17 @@ public static class Bench
         {
             var local = meters.NotificationLog.WithSectionSize(size);
             using var remote = new RemoteNotificationLog(new Uri($"{root}/s{size}"), "Meters", new RemoteNotificationLogOptions { SectionSize = size });
-            results.Add(Measure("local", size, total, options.Rounds, () => new NotificationLogReader(local).Read().Count));
-            results.Add(Measure("http", size, total, options.Rounds, () => new NotificationLogReader(remote).Read().Count));
-            results.Add(Measure("http-async", size, total, options.Rounds, () => ReadAsync(remote, cancellationToken).GetAwaiter().GetResult()));
+            using var uncached = new RemoteNotificationLog(new Uri($"{root}/s{size}-nocache"), "Meters", new RemoteNotificationLogOptions { SectionSize = size });
+            // Rounds interleave the readers, so a busy machine slows each of them alike.
+            var readers = new (string Name, Func<int> Read)[]
+            {
+                ("local", () => new NotificationLogReader(local).Read().Count),
+                ("http, server cache off", () => new NotificationLogReader(uncached).Read().Count),
+                ("http-async, server cache off", () => ReadAsync(uncached, cancellationToken).GetAwaiter().GetResult()),
+                ("http", () => new NotificationLogReader(remote).Read().Count),
+                ("http-async", () => ReadAsync(remote, cancellationToken).GetAwaiter().GetResult()),
+            };
+            results.AddRange(Measure(readers, size, total, options.Rounds));
         }
         await app.StopAsync(cancellationToken).ConfigureAwait(false);
 
@@ -91,20 +101,24 @@ public static class Bench
         return count;
     }
 
-    private static BenchResult Measure(string reader, int size, int expected, int rounds, Func<int> read)
+    private static IEnumerable<BenchResult> Measure((string Name, Func<int> Read)[] readers, int size, int expected, int rounds)
     {
-        var warm = read();
-        if (warm != expected) throw new InvalidOperationException($"{reader} read {warm} notifications, expected {expected}.");
-        var times = new List<TimeSpan>();
-        for (var i = 0; i < rounds; i++)
+        var times = readers.Select(_ => new List<TimeSpan>()).ToArray();
+        for (var round = -1; round < rounds; round++) // round -1 warms up
         {
-            var clock = Stopwatch.StartNew();
-            var count = read();
-            clock.Stop();
-            if (count != expected) throw new InvalidOperationException($"{reader} read {count} notifications, expected {expected}.");
-            times.Add(clock.Elapsed);
+            for (var i = 0; i < readers.Length; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                var count = readers[i].Read();
+                clock.Stop();
+                if (count != expected) throw new InvalidOperationException($"{readers[i].Name} read {count} notifications, expected {expected}.");
+                if (round >= 0) times[i].Add(clock.Elapsed);
+            }
         }
-        times.Sort();
-        return new BenchResult(reader, size, expected, times[0], times[times.Count / 2]);
+        for (var i = 0; i < readers.Length; i++)
+        {
+            times[i].Sort();
+            yield return new BenchResult(readers[i].Name, size, expected, times[i][0], times[i][times[i].Count / 2]);
+        }
     }
 }

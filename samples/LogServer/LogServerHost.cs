@@ -32,7 +32,7 @@ public static class LogServerHost
         else builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var app = builder.Build();
         app.MapNotificationLogs(options.BasePath, options.Persistence, options.Applications,
-            new NotificationLogEndpointOptions { BearerToken = options.Token }, options.SectionSize);
+            new NotificationLogEndpointOptions { BearerToken = options.Token, SectionSize = options.SectionSize });
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
             .Select(a => new Uri(a.TrimEnd('/') + options.BasePath.TrimEnd('/') + "/"))

@@ -14,8 +14,29 @@ public sealed record NotificationLogEndpointOptions
     /// <summary>How long archived sections may be cached (default one year, the most HTTP allows).</summary>
     public TimeSpan ArchivedMaxAge { get; init; } = TimeSpan.FromSeconds(31_536_000);
 
+    /// <summary>
+    /// How many encoded archived sections the server keeps in memory, so followers catching up
+    /// over the same sections do not each cost a database read (default 4,096, a few megabytes for
+    /// small events; 0 turns it off). Archived sections never change, so the cache needs no
+    /// invalidation, as long as an application name keeps naming the same log (do not wipe and
+    /// refill a store under a running server).
+    /// </summary>
+    public int CachedArchivedSections { get; init; } = 4_096;
+
+    /// <summary>
+    /// Serve local logs (<see cref="NotificationLog"/>) with sections of this size instead of the
+    /// application's own (null, the default, keeps each log's size). Over HTTP each section costs a
+    /// request, so larger sections (say 100) make catching up much faster; readers learn the size
+    /// from the server. Other <see cref="INotificationLog"/> implementations keep their own size.
+    /// </summary>
+    public int? SectionSize { get; init; }
+
     internal void Validate()
     {
+        if (SectionSize is < 1)
+            throw new ArgumentOutOfRangeException(nameof(SectionSize), SectionSize, "The section size must be at least 1.");
+        if (CachedArchivedSections < 0)
+            throw new ArgumentOutOfRangeException(nameof(CachedArchivedSections), CachedArchivedSections, "The cache size must not be negative.");
         if (BearerToken is not null && (BearerToken.Length == 0 || BearerToken.Any(c => c is < '!' or > '~')))
             throw new ArgumentException("The bearer token must be non-empty printable ASCII without spaces.", nameof(BearerToken));
         if (ArchivedMaxAge < TimeSpan.Zero)

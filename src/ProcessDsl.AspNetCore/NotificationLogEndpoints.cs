@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -83,13 +84,12 @@ public static class NotificationLogEndpoints
     /// <param name="persistence">The store the applications write to.</param>
     /// <param name="applicationNames">The application names, e.g. <c>Orders</c>; matched ignoring case.</param>
     /// <param name="options">Token and caching settings; defaults when null.</param>
-    /// <param name="sectionSize">Notifications per section (default <see cref="NotificationLog.DefaultSectionSize"/>).</param>
-    public static RouteGroupBuilder MapNotificationLogs(this IEndpointRouteBuilder endpoints, string basePath, Persistence persistence, IEnumerable<string> applicationNames, NotificationLogEndpointOptions? options = null, int sectionSize = NotificationLog.DefaultSectionSize)
+    /// <remarks>Sections hold <see cref="NotificationLog.DefaultSectionSize"/> notifications unless <see cref="NotificationLogEndpointOptions.SectionSize"/> says otherwise.</remarks>
+    public static RouteGroupBuilder MapNotificationLogs(this IEndpointRouteBuilder endpoints, string basePath, Persistence persistence, IEnumerable<string> applicationNames, NotificationLogEndpointOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(persistence);
         ArgumentNullException.ThrowIfNull(applicationNames);
-        ArgumentOutOfRangeException.ThrowIfLessThan(sectionSize, 1);
-        var applications = applicationNames.Select(name => new LogOnlyApplication(name).Open(persistence, new ApplicationOptions { SectionSize = sectionSize, CacheCapacity = 0 })).ToList();
+        var applications = applicationNames.Select(name => new LogOnlyApplication(name).Open(persistence, new ApplicationOptions { CacheCapacity = 0 })).ToList();
         return endpoints.MapNotificationLogs(basePath, applications, options);
     }
 
@@ -101,6 +101,8 @@ public static class NotificationLogEndpoints
 
     private sealed class Handler(Func<string, INotificationLog?> resolve, NotificationLogEndpointOptions options)
     {
+        private readonly ConcurrentDictionary<CacheKey, Encoded>? _cache = options.CachedArchivedSections > 0 ? new() : null;
+        private readonly ConcurrentQueue<CacheKey> _cacheOrder = new();
         private readonly byte[]? _tokenHash = options.BearerToken is null ? null : SHA256.HashData(Encoding.UTF8.GetBytes(options.BearerToken));
         private readonly string _archivedCacheControl = string.Format(CultureInfo.InvariantCulture,
             options.BearerToken is null ? ImmutablePublic : ImmutablePrivate, (long)options.ArchivedMaxAge.TotalSeconds);
@@ -141,6 +143,7 @@ public static class NotificationLogEndpoints
                     $"There is no notification log for an application named '{Shorten(name)}'.").ConfigureAwait(false);
                 return;
             }
+            if (options.SectionSize is { } size && log is NotificationLog local && local.SectionSize != size) log = local.WithSectionSize(size);
             var current = sectionId == SectionId.Current;
             if (!current && !SectionId.TryParse(sectionId, out _, out var error))
             {
@@ -148,15 +151,10 @@ public static class NotificationLogEndpoints
                 return;
             }
 
-            byte[] body;
-            bool archived;
+            Encoded encoded;
             try
             {
-                var section = await log.GetSectionAsync(sectionId, context.RequestAborted).ConfigureAwait(false);
-                archived = section.IsArchived && !current;
-                var buffer = new ArrayBufferWriter<byte>(512 + section.Items.Count * 320);
-                SectionJson.Write(buffer, log.Application, log.SectionSize, section);
-                body = buffer.WrittenSpan.ToArray();
+                encoded = await EncodeAsync(log, sectionId, current, context.RequestAborted).ConfigureAwait(false);
             }
             catch (ArgumentException ex)
             {
@@ -177,7 +175,7 @@ public static class NotificationLogEndpoints
                 return;
             }
 
-            var etag = ETagOf(body);
+            var (body, etag, archived) = encoded;
             response.Headers.ETag = etag;
             response.Headers.CacheControl = archived ? _archivedCacheControl : "no-cache";
             if (_tokenHash is not null) response.Headers.Vary = "Authorization";
@@ -191,6 +189,29 @@ public static class NotificationLogEndpoints
             response.ContentLength = body.Length;
             response.Headers.XContentTypeOptions = "nosniff";
             if (!head) await response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+        }
+
+        /// <summary>The section's body and ETag, from the cache of archived sections when there.</summary>
+        private async ValueTask<Encoded> EncodeAsync(INotificationLog log, string sectionId, bool current, CancellationToken cancellationToken)
+        {
+            CacheKey? key = null;
+            if (_cache is not null && !current)
+            {
+                key = new CacheKey(log.Application, log.SectionSize, SectionId.Parse(sectionId).Normalize(log.SectionSize).First);
+                if (_cache.TryGetValue(key.Value, out var hit)) return hit;
+            }
+            var section = await log.GetSectionAsync(sectionId, cancellationToken).ConfigureAwait(false);
+            var buffer = new ArrayBufferWriter<byte>(512 + section.Items.Count * 320);
+            SectionJson.Write(buffer, log.Application, log.SectionSize, section);
+            var body = buffer.WrittenSpan.ToArray();
+            var encoded = new Encoded(body, ETagOf(body), section.IsArchived && !current);
+            if (key is { } k && encoded.Archived && _cache!.TryAdd(k, encoded))
+            {
+                _cacheOrder.Enqueue(k);
+                while (_cache.Count > options.CachedArchivedSections && _cacheOrder.TryDequeue(out var oldest))
+                    _cache.TryRemove(oldest, out _);
+            }
+            return encoded;
         }
 
         private bool Authorized(HttpRequest request, out string challenge)
@@ -211,6 +232,10 @@ public static class NotificationLogEndpoints
             return false;
         }
     }
+
+    private readonly record struct CacheKey(string Application, int SectionSize, long First);
+
+    private sealed record Encoded(byte[] Body, string ETag, bool Archived);
 
     private static string ETagOf(byte[] body)
     {

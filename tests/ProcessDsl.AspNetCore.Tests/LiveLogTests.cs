@@ -123,3 +123,103 @@ public sealed class ReadAheadTests
         Assert.Equal(1_234, (await remote.SelectAsync(0, 5_000)).Position);
     }
 }
+
+public sealed class ServerCacheTests
+{
+    /// <summary>Counts the sections read from the log underneath.</summary>
+    private sealed class CountingLog(INotificationLog inner) : INotificationLog
+    {
+        public int Reads;
+
+        public string Application => inner.Application;
+
+        public int SectionSize => inner.SectionSize;
+
+        public Section this[string sectionId] => inner[sectionId];
+
+        public Task<Section> GetSectionAsync(string sectionId, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Reads);
+            return inner.GetSectionAsync(sectionId, cancellationToken);
+        }
+
+        public NotificationBatch Select(long after, int limit, IReadOnlySet<string>? topics = null) => inner.Select(after, limit, topics);
+
+        public Task<NotificationBatch> SelectAsync(long after, int limit, IReadOnlySet<string>? topics = null, CancellationToken cancellationToken = default) =>
+            inner.SelectAsync(after, limit, topics, cancellationToken);
+    }
+
+    [Theory]
+    [InlineData(16, 1)]
+    [InlineData(0, 3)]
+    public async Task Archived_sections_are_read_once_from_the_store_when_cached(int cacheSize, int expectedReads)
+    {
+        using var persistence = Persistence.InMemory();
+        var source = (Source)new Source().Open(persistence);
+        source.AddItems(15);
+        var counting = new CountingLog(source.NotificationLog);
+        await using var host = await KestrelHost.StartAsync(app => app.MapNotificationLogs("/logs", name => name == "Source" ? counting : null,
+            new NotificationLogEndpointOptions { CachedArchivedSections = cacheSize }));
+        using var http = new HttpClient();
+
+        var bodies = new List<string>();
+        foreach (var id in new[] { "1,10", "3,7", "1,10" })
+        {
+            using var response = await http.GetAsync(host.Combine("logs/Source/" + id));
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            Assert.True(response.Headers.CacheControl!.Public);
+            bodies.Add(await response.Content.ReadAsStringAsync());
+        }
+        Assert.Equal(expectedReads, counting.Reads);
+        Assert.Single(bodies.Distinct());
+
+        // The section still filling, and current, are read every time, so they show new items.
+        counting.Reads = 0;
+        for (var i = 0; i < 2; i++)
+        {
+            source.AddItem(100 + i);
+            using var filling = await http.GetAsync(host.Combine("logs/Source/11,20"));
+            Assert.Contains($"\"id\":{16 + i},", await filling.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            using var current = await http.GetAsync(host.Combine("logs/Source/current"));
+            Assert.Contains($"\"id\":{16 + i},", await current.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        Assert.Equal(4, counting.Reads);
+    }
+
+    [Fact]
+    public async Task The_cache_stays_within_its_size()
+    {
+        using var persistence = Persistence.InMemory();
+        var source = (Source)new Source().Open(persistence);
+        source.AddItems(500);
+        var counting = new CountingLog(source.NotificationLog);
+        await using var host = await KestrelHost.StartAsync(app => app.MapNotificationLogs("/logs", name => name == "Source" ? counting : null,
+            new NotificationLogEndpointOptions { CachedArchivedSections = 4 }));
+        using var remote = new RemoteNotificationLog(host.Combine("logs"), "Source", new RemoteNotificationLogOptions { ReadAhead = 0 });
+
+        Assert.Equal(500, new NotificationLogReader(remote).Read().Count);
+        var afterFirst = counting.Reads;
+        Assert.Equal(500, new NotificationLogReader(remote).Read().Count);
+        // Fifty archived sections do not fit in four places: the second read goes to the store again.
+        Assert.True(counting.Reads - afterFirst >= 46, $"{counting.Reads - afterFirst} reads");
+    }
+}
+
+public sealed class ServedSectionSizeTests
+{
+    [Fact]
+    public async Task Logs_can_be_served_with_larger_sections_than_the_applications_own()
+    {
+        using var persistence = Persistence.InMemory();
+        var source = (Source)new Source().Open(persistence);
+        source.AddItems(345);
+        await using var host = await KestrelHost.StartAsync(app => app.MapNotificationLogs("/logs", [source], new NotificationLogEndpointOptions { SectionSize = 100 }));
+        using var remote = new RemoteNotificationLog(host.Combine("logs"), "Source");
+
+        Assert.Equal(10, source.NotificationLog.SectionSize);
+        Assert.Equal(100, remote.SectionSize);
+        Assert.Equal("101,200", remote["150,150"].Id);
+        Assert.Equal(345, new NotificationLogReader(remote).Read().Count);
+        Assert.Equal("301,400", remote["current"].Id);
+    }
+}
