@@ -10,7 +10,7 @@ runnerOption.AcceptOnlyFromAmong("single", "multi", "multiprocess");
 var ordersOption = new Option<int>("--orders") { Description = "How many orders to place", DefaultValueFactory = _ => 1000 };
 var storeOption = new Option<string?>("--store") { Description = "sqlite:DIR (default: a new temporary folder), sqlite-normal:DIR, memory or postgres:CONNECTION-STRING" };
 var callersOption = new Option<int>("--callers") { Description = "Concurrent clients placing orders", DefaultValueFactory = _ => 1 };
-var batchOption = new Option<int>("--batch-size") { Description = "Most upstream events one processing step takes", DefaultValueFactory = _ => 500 };
+var batchOption = new Option<int>("--batch-size") { Description = "Most upstream events one processing step takes", DefaultValueFactory = _ => 1000 };
 var noProgressOption = new Option<bool>("--no-progress") { Description = "Do not draw the progress bar" };
 
 var root = new RootCommand("The orders-reservations-payments system: places orders and checks each is reserved and paid exactly once.")

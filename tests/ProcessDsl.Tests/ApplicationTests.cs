@@ -33,6 +33,22 @@ public sealed class ApplicationTests : IDisposable
     }
 
     [Fact]
+    public void Events_saved_together_are_stored_exactly_like_single_ones()
+    {
+        using var store = Persistence.Sqlite(_dir.Path);
+        var bank = OpenBank(store);
+        var single = bank.OpenAccount("single");
+        var many = Enumerable.Range(0, 450).Select(i => Account.Open("many" + i)).ToArray(); // more than one INSERT statement
+        bank.Save(many);
+        using var db = new DataConnection(bank.Store.ReadOptions);
+        var types = db.Query<string>("SELECT DISTINCT typeof(originator_id) || ',' || typeof(state) || ',' || typeof(topic) FROM bank_events").ToList();
+        Assert.Equal("blob,blob,text", Assert.Single(types));
+        Assert.Equal("single", bank.Repository.Get<Account>(single).Owner);
+        foreach (var account in many) Assert.Equal(account.Owner, OpenBank(store).Repository.Get<Account>(account.Id).Owner);
+        Assert.Equal(Enumerable.Range(1, 451).Select(i => (long)i), bank.NotificationLog.Select(0, 1000).Items.Select(n => n.Id));
+    }
+
+    [Fact]
     public void Tables_are_created_idempotently_and_named_after_the_application()
     {
         using (var store = Persistence.Sqlite(_dir.Path)) OpenBank(store).OpenAccount("a");

@@ -3,8 +3,8 @@ namespace ProcessDsl;
 /// <summary>How followers process their upstream logs.</summary>
 public sealed record ProcessingOptions
 {
-    /// <summary>The most upstream notifications one step reads and commits (default 500). A live follower reads what is new, often one.</summary>
-    public int MaxBatchSize { get; init; } = 500;
+    /// <summary>The most upstream notifications one step reads and commits (default 1,000). A live follower reads what is new, often one.</summary>
+    public int MaxBatchSize { get; init; } = 1000;
 
     /// <summary>How often a policy may fail on one event before the follower stops with a <see cref="ProcessingException"/> (default 3).</summary>
     public int PolicyAttempts { get; init; } = 3;
