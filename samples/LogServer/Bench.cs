@@ -57,7 +57,7 @@ public static class Bench
             var log = meters.NotificationLog.WithSectionSize(size);
             var prefix = "/s" + size.ToString(CultureInfo.InvariantCulture);
             app.MapNotificationLogs(prefix, name => name == "Meters" ? log : null);
-            app.MapNotificationLogs(prefix + "-nocache", name => name == "Meters" ? log : null, new NotificationLogEndpointOptions { CachedArchivedSections = 0 });
+            app.MapNotificationLogs(prefix + "-nocache", name => name == "Meters" ? log : null, new NotificationLogEndpointOptions { ArchivedSectionCacheBytes = 0 });
         }
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var root = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single().TrimEnd('/');

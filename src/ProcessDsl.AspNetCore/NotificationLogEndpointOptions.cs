@@ -15,13 +15,13 @@ public sealed record NotificationLogEndpointOptions
     public TimeSpan ArchivedMaxAge { get; init; } = TimeSpan.FromSeconds(31_536_000);
 
     /// <summary>
-    /// How many encoded archived sections the server keeps in memory, so followers catching up
-    /// over the same sections do not each cost a database read (default 4,096, a few megabytes for
-    /// small events; 0 turns it off). Archived sections never change, so the cache needs no
-    /// invalidation, as long as an application name keeps naming the same log (do not wipe and
-    /// refill a store under a running server).
+    /// How many bytes of encoded archived sections the server keeps in memory (default 64 MiB; 0
+    /// turns the cache off), so followers catching up over the same sections cost one database
+    /// read between them. Archived sections never change, so nothing is invalidated, as long as
+    /// an application name keeps naming the same log (do not wipe and refill a store under a
+    /// running server). The oldest entries go first when the cache is full.
     /// </summary>
-    public int CachedArchivedSections { get; init; } = 4_096;
+    public long ArchivedSectionCacheBytes { get; init; } = 64L << 20;
 
     /// <summary>
     /// Serve local logs (<see cref="NotificationLog"/>) with sections of this size instead of the
@@ -35,8 +35,8 @@ public sealed record NotificationLogEndpointOptions
     {
         if (SectionSize is < 1)
             throw new ArgumentOutOfRangeException(nameof(SectionSize), SectionSize, "The section size must be at least 1.");
-        if (CachedArchivedSections < 0)
-            throw new ArgumentOutOfRangeException(nameof(CachedArchivedSections), CachedArchivedSections, "The cache size must not be negative.");
+        if (ArchivedSectionCacheBytes < 0)
+            throw new ArgumentOutOfRangeException(nameof(ArchivedSectionCacheBytes), ArchivedSectionCacheBytes, "The cache size must not be negative.");
         if (BearerToken is not null && (BearerToken.Length == 0 || BearerToken.Any(c => c is < '!' or > '~')))
             throw new ArgumentException("The bearer token must be non-empty printable ASCII without spaces.", nameof(BearerToken));
         if (ArchivedMaxAge < TimeSpan.Zero)

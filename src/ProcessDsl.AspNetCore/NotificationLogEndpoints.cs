@@ -101,8 +101,9 @@ public static class NotificationLogEndpoints
 
     private sealed class Handler(Func<string, INotificationLog?> resolve, NotificationLogEndpointOptions options)
     {
-        private readonly ConcurrentDictionary<CacheKey, Encoded>? _cache = options.CachedArchivedSections > 0 ? new() : null;
+        private readonly ConcurrentDictionary<CacheKey, Encoded>? _cache = options.ArchivedSectionCacheBytes > 0 ? new() : null;
         private readonly ConcurrentQueue<CacheKey> _cacheOrder = new();
+        private long _cachedBytes;
         private readonly byte[]? _tokenHash = options.BearerToken is null ? null : SHA256.HashData(Encoding.UTF8.GetBytes(options.BearerToken));
         private readonly string _archivedCacheControl = string.Format(CultureInfo.InvariantCulture,
             options.BearerToken is null ? ImmutablePublic : ImmutablePrivate, (long)options.ArchivedMaxAge.TotalSeconds);
@@ -205,14 +206,20 @@ public static class NotificationLogEndpoints
             SectionJson.Write(buffer, log.Application, log.SectionSize, section);
             var body = buffer.WrittenSpan.ToArray();
             var encoded = new Encoded(body, ETagOf(body), section.IsArchived && !current);
-            if (key is { } k && encoded.Archived && _cache!.TryAdd(k, encoded))
+            if (key is { } k && encoded.Archived && body.Length <= options.ArchivedSectionCacheBytes && _cache!.TryAdd(k, encoded))
             {
                 _cacheOrder.Enqueue(k);
-                while (_cache.Count > options.CachedArchivedSections && _cacheOrder.TryDequeue(out var oldest))
-                    _cache.TryRemove(oldest, out _);
+                var total = Interlocked.Add(ref _cachedBytes, Cost(encoded));
+                while (total > options.ArchivedSectionCacheBytes && _cacheOrder.TryDequeue(out var oldest))
+                {
+                    if (_cache.TryRemove(oldest, out var evicted)) total = Interlocked.Add(ref _cachedBytes, -Cost(evicted));
+                    else total = Volatile.Read(ref _cachedBytes);
+                }
             }
             return encoded;
         }
+
+        private static long Cost(Encoded encoded) => encoded.Body.Length + 128;
 
         private bool Authorized(HttpRequest request, out string challenge)
         {

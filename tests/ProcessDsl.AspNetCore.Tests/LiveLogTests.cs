@@ -150,16 +150,16 @@ public sealed class ServerCacheTests
     }
 
     [Theory]
-    [InlineData(16, 1)]
+    [InlineData(1 << 20, 1)]
     [InlineData(0, 3)]
-    public async Task Archived_sections_are_read_once_from_the_store_when_cached(int cacheSize, int expectedReads)
+    public async Task Archived_sections_are_read_once_from_the_store_when_cached(long cacheBytes, int expectedReads)
     {
         using var persistence = Persistence.InMemory();
         var source = (Source)new Source().Open(persistence);
         source.AddItems(15);
         var counting = new CountingLog(source.NotificationLog);
         await using var host = await KestrelHost.StartAsync(app => app.MapNotificationLogs("/logs", name => name == "Source" ? counting : null,
-            new NotificationLogEndpointOptions { CachedArchivedSections = cacheSize }));
+            new NotificationLogEndpointOptions { ArchivedSectionCacheBytes = cacheBytes }));
         using var http = new HttpClient();
 
         var bodies = new List<string>();
@@ -194,13 +194,13 @@ public sealed class ServerCacheTests
         source.AddItems(500);
         var counting = new CountingLog(source.NotificationLog);
         await using var host = await KestrelHost.StartAsync(app => app.MapNotificationLogs("/logs", name => name == "Source" ? counting : null,
-            new NotificationLogEndpointOptions { CachedArchivedSections = 4 }));
+            new NotificationLogEndpointOptions { ArchivedSectionCacheBytes = 4 * 4096 }));
         using var remote = new RemoteNotificationLog(host.Combine("logs"), "Source", new RemoteNotificationLogOptions { ReadAhead = 0 });
 
         Assert.Equal(500, new NotificationLogReader(remote).Read().Count);
         var afterFirst = counting.Reads;
         Assert.Equal(500, new NotificationLogReader(remote).Read().Count);
-        // Fifty archived sections do not fit in four places: the second read goes to the store again.
+        // Fifty archived sections (about 3 KB each) do not fit in 16 KB: the second read goes to the store again.
         Assert.True(counting.Reads - afterFirst >= 46, $"{counting.Reads - afterFirst} reads");
     }
 }
