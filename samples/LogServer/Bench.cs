@@ -19,7 +19,7 @@ namespace LogServerSample;
 public sealed record BenchOptions(int Events, IReadOnlyList<int> SectionSizes, int Rounds, string Store);
 
 /// <summary>One measured figure.</summary>
-/// <param name="Reader">Which reader: local, http (sync Read) or http-async (ReadAsync), with the server's cache of archived sections or without it.</param>
+/// <param name="Reader">Which reader: local, http (sync Read) or http-async (ReadAsync); with the server's cache of archived sections off, cold (a fresh server cache for each read) or warm.</param>
 /// <param name="SectionSize">Notifications per section.</param>
 /// <param name="Notifications">Notifications read per round.</param>
 /// <param name="Best">The fastest round.</param>
@@ -58,6 +58,9 @@ public static class Bench
             var prefix = "/s" + size.ToString(CultureInfo.InvariantCulture);
             app.MapNotificationLogs(prefix, name => name == "Meters" ? log : null);
             app.MapNotificationLogs(prefix + "-nocache", name => name == "Meters" ? log : null, new NotificationLogEndpointOptions { ArchivedSectionCacheBytes = 0 });
+            // A fresh server cache for each read of the "cold" readers (warm-up included).
+            for (var i = 0; i < 2 * (options.Rounds + 1); i++)
+                app.MapNotificationLogs(prefix + "-cold" + i.ToString(CultureInfo.InvariantCulture), name => name == "Meters" ? log : null);
         }
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var root = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single().TrimEnd('/');
@@ -69,12 +72,16 @@ public static class Bench
             var local = meters.NotificationLog.WithSectionSize(size);
             using var remote = new RemoteNotificationLog(new Uri($"{root}/s{size}"), "Meters", new RemoteNotificationLogOptions { SectionSize = size });
             using var uncached = new RemoteNotificationLog(new Uri($"{root}/s{size}-nocache"), "Meters", new RemoteNotificationLogOptions { SectionSize = size });
+            var cold = 0;
+            RemoteNotificationLog Cold() => new(new Uri($"{root}/s{size}-cold{cold++}"), "Meters", new RemoteNotificationLogOptions { SectionSize = size });
             // Rounds interleave the readers, so a busy machine slows each of them alike.
             var readers = new (string Name, Func<int> Read)[]
             {
                 ("local", () => new NotificationLogReader(local).Read().Count),
                 ("http, server cache off", () => new NotificationLogReader(uncached).Read().Count),
                 ("http-async, server cache off", () => ReadAsync(uncached, cancellationToken).GetAwaiter().GetResult()),
+                ("http, cold server cache", () => { using var fresh = Cold(); return new NotificationLogReader(fresh).Read().Count; }),
+                ("http-async, cold server cache", () => { using var fresh = Cold(); return ReadAsync(fresh, cancellationToken).GetAwaiter().GetResult(); }),
                 ("http", () => new NotificationLogReader(remote).Read().Count),
                 ("http-async", () => ReadAsync(remote, cancellationToken).GetAwaiter().GetResult()),
             };

@@ -9,7 +9,7 @@ var appsOption = new Option<string>("--apps") { Description = "Comma-separated a
 var urlsOption = new Option<string>("--urls") { Description = "Where to listen", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
 var tokenOption = new Option<string?>("--token") { Description = "Require 'Authorization: Bearer TOKEN' on every request" };
 var baseOption = new Option<string>("--base") { Description = "The path prefix of the logs", DefaultValueFactory = _ => "/logs" };
-var sectionOption = new Option<int>("--section-size") { Description = "Notifications per section", DefaultValueFactory = _ => NotificationLog.DefaultSectionSize };
+var sectionOption = new Option<int>("--section-size") { Description = "Notifications per section served (each section costs a request, so larger sections read faster)", DefaultValueFactory = _ => 100 };
 var verboseOption = new Option<bool>("--verbose") { Description = "Log every request" };
 
 var serve = new Command("serve", "Serve the notification logs of a store's applications over HTTP (read-only).")

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -101,9 +100,7 @@ public static class NotificationLogEndpoints
 
     private sealed class Handler(Func<string, INotificationLog?> resolve, NotificationLogEndpointOptions options)
     {
-        private readonly ConcurrentDictionary<CacheKey, Encoded>? _cache = options.ArchivedSectionCacheBytes > 0 ? new() : null;
-        private readonly ConcurrentQueue<CacheKey> _cacheOrder = new();
-        private long _cachedBytes;
+        private readonly ArchivedSectionCache? _cache = options.ArchivedSectionCacheBytes > 0 ? new(options.ArchivedSectionCacheBytes) : null;
         private readonly byte[]? _tokenHash = options.BearerToken is null ? null : SHA256.HashData(Encoding.UTF8.GetBytes(options.BearerToken));
         private readonly string _archivedCacheControl = string.Format(CultureInfo.InvariantCulture,
             options.BearerToken is null ? ImmutablePublic : ImmutablePrivate, (long)options.ArchivedMaxAge.TotalSeconds);
@@ -152,7 +149,7 @@ public static class NotificationLogEndpoints
                 return;
             }
 
-            Encoded encoded;
+            EncodedSection encoded;
             try
             {
                 encoded = await EncodeAsync(log, sectionId, current, context.RequestAborted).ConfigureAwait(false);
@@ -193,33 +190,16 @@ public static class NotificationLogEndpoints
         }
 
         /// <summary>The section's body and ETag, from the cache of archived sections when there.</summary>
-        private async ValueTask<Encoded> EncodeAsync(INotificationLog log, string sectionId, bool current, CancellationToken cancellationToken)
+        private async ValueTask<EncodedSection> EncodeAsync(INotificationLog log, string sectionId, bool current, CancellationToken cancellationToken)
         {
-            CacheKey? key = null;
             if (_cache is not null && !current)
             {
-                key = new CacheKey(log.Application, log.SectionSize, SectionId.Parse(sectionId).Normalize(log.SectionSize).First);
-                if (_cache.TryGetValue(key.Value, out var hit)) return hit;
+                var cached = await _cache.GetAsync(log, SectionId.Parse(sectionId).Normalize(log.SectionSize), cancellationToken).ConfigureAwait(false);
+                if (cached is not null) return cached;
             }
             var section = await log.GetSectionAsync(sectionId, cancellationToken).ConfigureAwait(false);
-            var buffer = new ArrayBufferWriter<byte>(512 + section.Items.Count * 320);
-            SectionJson.Write(buffer, log.Application, log.SectionSize, section);
-            var body = buffer.WrittenSpan.ToArray();
-            var encoded = new Encoded(body, ETagOf(body), section.IsArchived && !current);
-            if (key is { } k && encoded.Archived && body.Length <= options.ArchivedSectionCacheBytes && _cache!.TryAdd(k, encoded))
-            {
-                _cacheOrder.Enqueue(k);
-                var total = Interlocked.Add(ref _cachedBytes, Cost(encoded));
-                while (total > options.ArchivedSectionCacheBytes && _cacheOrder.TryDequeue(out var oldest))
-                {
-                    if (_cache.TryRemove(oldest, out var evicted)) total = Interlocked.Add(ref _cachedBytes, -Cost(evicted));
-                    else total = Volatile.Read(ref _cachedBytes);
-                }
-            }
-            return encoded;
+            return EncodedSection.Of(log, section, section.IsArchived && !current);
         }
-
-        private static long Cost(Encoded encoded) => encoded.Body.Length + 128;
 
         private bool Authorized(HttpRequest request, out string challenge)
         {
@@ -238,17 +218,6 @@ public static class NotificationLogEndpoints
             challenge = Realm + ", error=\"invalid_token\"";
             return false;
         }
-    }
-
-    private readonly record struct CacheKey(string Application, int SectionSize, long First);
-
-    private sealed record Encoded(byte[] Body, string ETag, bool Archived);
-
-    private static string ETagOf(byte[] body)
-    {
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(body, hash);
-        return "\"" + Convert.ToHexStringLower(hash[..16]) + "\"";
     }
 
     /// <summary>Whether an If-None-Match header names the ETag (weak comparison, as RFC 9110 asks) or is <c>*</c>.</summary>

@@ -47,7 +47,7 @@ public sealed class LogServerCommandTests
         using var output = new StringWriter();
         var results = await Bench.RunAsync(new BenchOptions(500, [10], 1, "memory"), output);
 
-        Assert.Equal(["local", "http, server cache off", "http-async, server cache off", "http", "http-async"], results.Select(r => r.Reader));
+        Assert.Equal(["local", "http, server cache off", "http-async, server cache off", "http, cold server cache", "http-async, cold server cache", "http", "http-async"], results.Select(r => r.Reader));
         Assert.All(results, r => Assert.Equal(500, r.Notifications));
         Assert.Contains("| http | 10 | 500 |", output.ToString(), StringComparison.Ordinal);
     }
