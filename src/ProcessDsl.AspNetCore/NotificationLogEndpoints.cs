@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -236,13 +237,17 @@ public static class NotificationLogEndpoints
         return false;
     }
 
+    // Problem details are JSON, never HTML: quotes and apostrophes in messages stay readable.
+    private static readonly JsonWriterOptions ProblemWriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private static async Task ProblemAsync(HttpContext context, int status, string title, string detail)
     {
         var response = context.Response;
         response.StatusCode = status;
         response.ContentType = "application/problem+json";
+        response.Headers.XContentTypeOptions = "nosniff";
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, ProblemWriterOptions))
         {
             writer.WriteStartObject();
             writer.WriteString("type", "https://tools.ietf.org/html/rfc9110#section-15." + (status switch

@@ -128,6 +128,7 @@ public sealed class HttpBehaviourTests(LogServerFixture server) : IClassFixture<
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal(400, json.RootElement.GetProperty("status").GetInt32());
         Assert.Contains(expected, json.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u0027", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Theory]
