@@ -142,7 +142,7 @@ public sealed class RemoteFailureTests
     public async Task A_server_that_comes_up_during_the_retries_is_read()
     {
         var port = FreePort();
-        var options = Fast with { MaxAttempts = 50, InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(50) };
+        var options = Fast with { MaxAttempts = 600, InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(50) };
         using var remote = new RemoteNotificationLog(new Uri($"http://127.0.0.1:{port}/logs"), "App", options);
         var read = remote.SelectAsync(0, 10);
         await Task.Delay(200);
