@@ -57,6 +57,13 @@ public static class Demo
             output.WriteLine($"restarted at {replicator.Position}: replicated {replicator.Run()} notification(s)");
             Check(replica.Get(ids[4]).Text == "fifth", "the fifth note is in the replica");
 
+            using (AutoReplication.Start(replicator)) // event-driven: every save prompts the replicator
+            {
+                ids.Add(original.Write("sixth"));
+                Check(replica.Repository.Contains(ids[5]), "the sixth note was replicated as soon as it was saved");
+            }
+            output.WriteLine("the sixth note was replicated by the save's prompt");
+
             var copies = replica.NotificationLog.Select(0, 1000).Items;
             var originals = original.NotificationLog.Select(0, 1000).Items;
             Check(copies.Count == originals.Count && copies.Zip(originals).All(p => p.First.Id == p.Second.Id && p.First.Topic == p.Second.Topic && p.First.State.AsSpan().SequenceEqual(p.Second.State)),

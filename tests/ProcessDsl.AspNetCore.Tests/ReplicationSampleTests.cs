@@ -54,6 +54,29 @@ public sealed class ReplicationSampleTests
     }
 
     [Fact]
+    public void Saves_prompt_the_replicator_when_subscribed()
+    {
+        using var originalStore = Persistence.InMemory();
+        using var replicaStore = Persistence.InMemory();
+        var original = (Notebook)new Notebook().Open(originalStore);
+        var replica = (Notebook)new Notebook().Open(replicaStore);
+        var replicator = new Replicator(original.NotificationLog, replica);
+        var before = original.Write("before");
+
+        Guid during;
+        using (AutoReplication.Start(replicator))
+        {
+            during = original.Write("during");
+            Assert.True(replica.Repository.Contains(before)); // the prompt also caught up on the earlier note
+            Assert.True(replica.Repository.Contains(during));
+        }
+        var after = original.Write("after");
+        Assert.False(replica.Repository.Contains(after));
+        Assert.Equal(1, replicator.Run());
+        AssertSameLog(original.NotificationLog, replica.NotificationLog, 3);
+    }
+
+    [Fact]
     public async Task Demo_command_runs_locally_and_over_http()
     {
         using var output = new StringWriter();
