@@ -136,6 +136,11 @@ public static class NotificationLogEndpoints
             {
                 log = null;
             }
+            catch (Exception ex)
+            {
+                await UnavailableAsync(context, ex, "Finding the notification log of {Application} failed", Shorten(name)).ConfigureAwait(false);
+                return;
+            }
             if (log is null)
             {
                 await ProblemAsync(context, StatusCodes.Status404NotFound, "Not Found",
@@ -166,11 +171,7 @@ public static class NotificationLogEndpoints
             }
             catch (Exception ex)
             {
-                var logger = context.RequestServices.GetService<ILoggerFactory>()?.CreateLogger(typeof(NotificationLogEndpoints).FullName!);
-                logger?.LogError(ex, "Reading section {SectionId} of the notification log of {Application} failed", sectionId, log.Application);
-                response.Headers.RetryAfter = "1";
-                await ProblemAsync(context, StatusCodes.Status503ServiceUnavailable, "Service Unavailable",
-                    "The notification log could not be read just now; try again.").ConfigureAwait(false);
+                await UnavailableAsync(context, ex, "Reading section {SectionId} of the notification log of {Application} failed", sectionId, name).ConfigureAwait(false);
                 return;
             }
 
@@ -188,6 +189,18 @@ public static class NotificationLogEndpoints
             response.ContentLength = body.Length;
             response.Headers.XContentTypeOptions = "nosniff";
             if (!head) await response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+        }
+
+        /// <summary>A fault on the server's side (not bad input): logged, and answered 503 so clients retry.</summary>
+        private static async Task UnavailableAsync(HttpContext context, Exception ex, string message, params object?[] args)
+        {
+            var logger = context.RequestServices.GetService<ILoggerFactory>()?.CreateLogger(typeof(NotificationLogEndpoints).FullName!);
+#pragma warning disable CA2254 // The templates are constants of this class.
+            logger?.LogError(ex, message, args);
+#pragma warning restore CA2254
+            context.Response.Headers.RetryAfter = "1";
+            await ProblemAsync(context, StatusCodes.Status503ServiceUnavailable, "Service Unavailable",
+                "The notification log could not be read just now; try again.").ConfigureAwait(false);
         }
 
         /// <summary>The section's body and ETag, from the cache of archived sections when there.</summary>

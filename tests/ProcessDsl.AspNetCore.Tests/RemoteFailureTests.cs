@@ -220,3 +220,54 @@ public sealed class RemoteFailureTests
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
+
+/// <summary>Faults on the server's side are 503s (retried by clients), never 500s.</summary>
+public sealed class ServerFaultTests
+{
+    private sealed class BrokenLog : INotificationLog
+    {
+        public string Application => "Broken";
+
+        public int SectionSize => 10;
+
+        public Section this[string sectionId] => throw new InvalidOperationException("database is down");
+
+        public Task<Section> GetSectionAsync(string sectionId, CancellationToken cancellationToken = default) => throw new InvalidOperationException("database is down");
+
+        public NotificationBatch Select(long after, int limit, IReadOnlySet<string>? topics = null) => throw new InvalidOperationException("database is down");
+
+        public Task<NotificationBatch> SelectAsync(long after, int limit, IReadOnlySet<string>? topics = null, CancellationToken cancellationToken = default) =>
+            throw new InvalidOperationException("database is down");
+    }
+
+    [Theory]
+    [InlineData("logs/Broken/1,10")]
+    [InlineData("logs/Broken/current")]
+    [InlineData("logs/Throwing/1,10")]
+    public async Task A_log_that_cannot_be_read_answers_503_with_retry_after(string path)
+    {
+        await using var host = await KestrelHost.StartAsync(app => app.MapNotificationLogs("/logs",
+            name => name == "Throwing" ? throw new InvalidOperationException("registry is down") : new BrokenLog()));
+        using var http = new HttpClient();
+
+        using var response = await http.GetAsync(host.Combine(path));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.DoesNotContain("database is down", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_remote_log_retries_503_and_then_names_it()
+    {
+        await using var host = await KestrelHost.StartAsync(app => app.MapNotificationLogs("/logs", _ => new BrokenLog()));
+        using var remote = new RemoteNotificationLog(host.Combine("logs"), "Broken", new RemoteNotificationLogOptions
+        {
+            SectionSize = 10, MaxAttempts = 3, InitialBackoff = TimeSpan.Zero, MaxBackoff = TimeSpan.FromMilliseconds(10),
+        });
+        var error = Assert.Throws<RemoteNotificationLogException>(() => remote["1,10"]);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, error.StatusCode);
+        Assert.Contains("failed 3 time(s)", error.Message, StringComparison.Ordinal);
+    }
+}
