@@ -21,84 +21,130 @@ internal sealed record EncodedSection(byte[] Body, string ETag, bool Archived)
 /// <summary>
 /// Encoded archived sections kept in memory, bounded by bytes, oldest out first. A miss reads a
 /// block of following sections with one range read (followers read sections in order), and
-/// concurrent requests for sections being loaded wait for that one read.
+/// concurrent requests for sections being loaded wait for that one read. A reader going through
+/// the log in order has the block after the one it is in read ahead, in the background.
 /// </summary>
 internal sealed class ArchivedSectionCache(long capacityBytes)
 {
-    private const int BlockNotifications = 1_000;
+    private const int BlockNotifications = 250;
     private const int MaxBlockSections = 16;
 
     private readonly ConcurrentDictionary<Key, Task<EncodedSection?>> _entries = new();
     private readonly ConcurrentQueue<Key> _order = new();
+    private readonly ConcurrentDictionary<(string Application, int SectionSize), long> _knownEnds = new();
     private long _bytes;
 
     /// <summary>
     /// The section, from the cache when it is archived and there; else read with the sections after
-    /// it. Null when the read could not be cut into sections (serve it from the log instead).
+    /// it. Null when the read failed or could not be cut into sections (serve it from the log instead).
     /// </summary>
     public async ValueTask<EncodedSection?> GetAsync(INotificationLog log, SectionId id, CancellationToken cancellationToken)
     {
         var size = log.SectionSize;
         var key = new Key(log.Application, size, id.First);
-        if (_entries.TryGetValue(key, out var known)) return await known.WaitAsync(cancellationToken).ConfigureAwait(false);
+        EncodedSection? result;
+        if (_entries.TryGetValue(key, out var known))
+        {
+            result = await known.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var claimed = ClaimBlock(log, id, size);
+            if (claimed.Count == 0)
+            {
+                // Someone else claimed this section first: wait for their read.
+                result = _entries.TryGetValue(key, out var other) ? await other.WaitAsync(cancellationToken).ConfigureAwait(false) : null;
+            }
+            else
+            {
+                _ = LoadAsync(log, id, size, claimed);
+                result = await claimed[0].Result.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        if (result is { Archived: true }) ReadAhead(log, id, size);
+        return result;
+    }
 
-        // Claim this section and the next few that nobody else is loading.
-        var claimed = new List<(Key Key, TaskCompletionSource<EncodedSection?> Result, SectionId Id)>();
-        var sections = Math.Clamp(BlockNotifications / size, 1, MaxBlockSections);
+    private static int BlockSections(int size) => Math.Clamp(BlockNotifications / size, 1, MaxBlockSections);
+
+    /// <summary>Claims <paramref name="id"/> and the sections after it in its block that nobody else has; empty when <paramref name="id"/> is taken.</summary>
+    private List<Claim> ClaimBlock(INotificationLog log, SectionId id, int size)
+    {
+        var claimed = new List<Claim>();
         var next = id;
-        for (var i = 0; i < sections; i++)
+        for (var i = 0; i < BlockSections(size); i++)
         {
             var result = new TaskCompletionSource<EncodedSection?>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var nextKey = new Key(log.Application, size, next.First);
-            if (_entries.TryAdd(nextKey, result.Task)) claimed.Add((nextKey, result, next));
+            var key = new Key(log.Application, size, next.First);
+            if (_entries.TryAdd(key, result.Task)) claimed.Add(new Claim(key, result, next));
             else if (i == 0) break;
             if (next.Last == long.MaxValue) break;
             next = SectionId.Containing(next.Last + 1, size);
         }
-        if (claimed.Count == 0 || claimed[0].Key != key)
-        {
-            // Someone else claimed this section first: wait for their read.
-            return _entries.TryGetValue(key, out var other) ? await other.WaitAsync(cancellationToken).ConfigureAwait(false) : null;
-        }
+        return claimed;
+    }
+
+    /// <summary>Reads a block with one range read and answers every claim; never throws (a failed read answers null).</summary>
+    private async Task LoadAsync(INotificationLog log, SectionId first, int size, List<Claim> claimed)
+    {
+        var answered = 0;
         try
         {
-            // One read for the block, not cancelled by this request alone: others may be waiting on it.
-            var limit = (int)Math.Min((long)sections * size, int.MaxValue);
-            var batch = await log.SelectAsync(id.First - 1, limit, null, CancellationToken.None).ConfigureAwait(false);
-            for (var i = 0; i < claimed.Count; i++)
+            // Not cancelled by any one request: others may be waiting on this read.
+            var limit = (int)Math.Min((long)claimed.Count * size, int.MaxValue);
+            var batch = await log.SelectAsync(first.First - 1, limit, null, CancellationToken.None).ConfigureAwait(false);
+            // A short read found the end of the log; a full one says the end is further on.
+            var end = batch.Position < first.First - 1 + limit ? batch.Position : long.MaxValue;
+            _knownEnds.AddOrUpdate((log.Application, size), end, (_, known) => end == long.MaxValue || known == long.MaxValue ? end : Math.Max(known, end));
+            for (; answered < claimed.Count; answered++)
             {
-                var (claimedKey, result, sectionId) = claimed[i];
-                var section = Cut(batch.Items, id.First, sectionId, size);
                 // The section asked for is answered whatever it is; the others only when archived.
-                var encoded = section is null || (!section.IsArchived && i > 0) ? null : EncodedSection.Of(log, section, section.IsArchived);
-                if (encoded is null || !encoded.Archived || encoded.Body.Length > capacityBytes)
-                {
-                    _entries.TryRemove(claimedKey, out _);
-                    result.SetResult(encoded);
-                    continue;
-                }
-                result.SetResult(encoded);
-                _order.Enqueue(claimedKey);
-                var total = Interlocked.Add(ref _bytes, Cost(encoded));
-                while (total > capacityBytes && _order.TryDequeue(out var oldest))
-                {
-                    if (_entries.TryRemove(oldest, out var evicted) && evicted.IsCompletedSuccessfully && evicted.Result is { } gone)
-                        total = Interlocked.Add(ref _bytes, -Cost(gone));
-                    else
-                        total = Volatile.Read(ref _bytes);
-                }
+                var claim = claimed[answered];
+                var section = Cut(batch.Items, first.First, claim.Id, size);
+                var encoded = section is null || (!section.IsArchived && answered > 0) ? null : EncodedSection.Of(log, section, section.IsArchived);
+                Answer(claim, encoded);
+                // The first answer is out: encode the rest off the requester's path.
+                if (answered == 0) await Task.Yield();
             }
         }
         catch (Exception)
         {
-            foreach (var (claimedKey, result, _) in claimed)
-            {
-                _entries.TryRemove(claimedKey, out _);
-                result.TrySetResult(null);
-            }
-            throw;
+            for (; answered < claimed.Count; answered++) Answer(claimed[answered], null);
         }
-        return await claimed[0].Result.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private void Answer(Claim claim, EncodedSection? encoded)
+    {
+        if (encoded is null || !encoded.Archived || encoded.Body.Length > capacityBytes)
+        {
+            _entries.TryRemove(claim.Key, out _);
+            claim.Result.TrySetResult(encoded);
+            return;
+        }
+        claim.Result.TrySetResult(encoded);
+        _order.Enqueue(claim.Key);
+        var total = Interlocked.Add(ref _bytes, Cost(encoded));
+        while (total > capacityBytes && _order.TryDequeue(out var oldest))
+        {
+            if (_entries.TryRemove(oldest, out var evicted) && evicted.IsCompletedSuccessfully && evicted.Result is { } gone)
+                total = Interlocked.Add(ref _bytes, -Cost(gone));
+            else
+                total = Volatile.Read(ref _bytes);
+        }
+    }
+
+    /// <summary>When the section before <paramref name="id"/> was read too (a reader going in order), starts reading the block after this one.</summary>
+    private void ReadAhead(INotificationLog log, SectionId id, int size)
+    {
+        if (id.First > 1 && !_entries.ContainsKey(new Key(log.Application, size, id.First - size))) return;
+        var blockSpan = (long)BlockSections(size) * size;
+        if (id.First > long.MaxValue - blockSpan) return;
+        var ahead = SectionId.Containing(id.First + blockSpan, size);
+        // Not past the end of the log as last seen: nothing is there to read yet.
+        if (_knownEnds.TryGetValue((log.Application, size), out var end) && ahead.First > end) return;
+        if (_entries.ContainsKey(new Key(log.Application, size, ahead.First))) return;
+        var claimed = ClaimBlock(log, ahead, size);
+        if (claimed.Count > 0) _ = Task.Run(() => LoadAsync(log, ahead, size, claimed));
     }
 
     /// <summary>The section cut from a block read (all of the log up to its newest id at the time), or null if the read does not fit.</summary>
@@ -122,4 +168,6 @@ internal sealed class ArchivedSectionCache(long capacityBytes)
     private static long Cost(EncodedSection encoded) => encoded.Body.Length + 128;
 
     private readonly record struct Key(string Application, int SectionSize, long First);
+
+    private readonly record struct Claim(Key Key, TaskCompletionSource<EncodedSection?> Result, SectionId Id);
 }

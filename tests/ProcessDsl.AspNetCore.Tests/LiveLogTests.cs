@@ -190,6 +190,26 @@ public sealed class ServerCacheTests
     }
 
     [Fact]
+    public async Task A_reader_going_in_order_costs_a_read_per_block_and_polling_the_end_costs_one_read()
+    {
+        using var persistence = Persistence.InMemory();
+        var source = (Source)new Source().Open(persistence);
+        source.AddItems(1_000);
+        var counting = new CountingLog(source.NotificationLog);
+        await using var host = await KestrelHost.StartAsync(app => app.MapNotificationLogs("/logs", name => name == "Source" ? counting : null));
+        using var remote = new RemoteNotificationLog(host.Combine("logs"), "Source", new RemoteNotificationLogOptions { SectionSize = 10 });
+
+        Assert.Equal(Enumerable.Range(1, 1_000).Select(i => (long)i), new NotificationLogReader(remote).Read().Select(n => n.Id));
+        // 100 sections in blocks of 16: 7 block reads, and a few more for the sections past the end.
+        Assert.InRange(counting.Reads, 7, 12);
+
+        await Task.Delay(100); // any read-ahead still running
+        counting.Reads = 0;
+        for (var i = 0; i < 5; i++) Assert.Equal(1_000, remote.Select(1_000, 10).Position);
+        Assert.Equal(5, counting.Reads);
+    }
+
+    [Fact]
     public async Task The_cache_stays_within_its_size()
     {
         using var persistence = Persistence.InMemory();
