@@ -200,10 +200,18 @@ public sealed class ServerCacheTests
         using var remote = new RemoteNotificationLog(host.Combine("logs"), "Source", new RemoteNotificationLogOptions { SectionSize = 10 });
 
         Assert.Equal(Enumerable.Range(1, 1_000).Select(i => (long)i), new NotificationLogReader(remote).Read().Select(n => n.Id));
-        // 100 sections in blocks of 16: 7 block reads, and a few more for the sections past the end.
-        Assert.InRange(counting.Reads, 7, 12);
+        // 100 sections in blocks of 16: 7 block reads, plus a few for the sections past the end
+        // and for requests that race their block's read; far fewer than one per section.
+        Assert.InRange(counting.Reads, 7, 30);
 
-        await Task.Delay(100); // any read-ahead still running
+        // Let any read-ahead still running finish (bounded).
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        for (var stable = 0; stable < 4 && DateTime.UtcNow < deadline;)
+        {
+            var before = Volatile.Read(ref counting.Reads);
+            await Task.Delay(50);
+            stable = Volatile.Read(ref counting.Reads) == before ? stable + 1 : 0;
+        }
         counting.Reads = 0;
         for (var i = 0; i < 5; i++) Assert.Equal(1_000, remote.Select(1_000, 10).Position);
         Assert.Equal(5, counting.Reads);
