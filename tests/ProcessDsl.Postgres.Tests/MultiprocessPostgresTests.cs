@@ -75,6 +75,141 @@ public sealed class MultiprocessPostgresTests
         }
     }
 
+    [PostgresFact]
+    public async Task Lost_prompts_and_cut_listener_connections_delay_but_never_strand_an_event()
+    {
+        using var database = new FreshDatabase();
+        var options = WorkerProgram.Options() with { Runner = new RunnerOptions { PollInterval = TimeSpan.FromMilliseconds(300) } };
+        await using var runner = new MultiprocessRunner(OrdersSystem.Definition, database.Spec, options);
+        try
+        {
+            await runner.StartAsync();
+            // Orders come from another "process" whose appends send no NOTIFY: Reservations and
+            // Summaries only ever learn of them by polling. Meanwhile the workers' LISTEN connections
+            // are cut again and again, so prompts of the others' appends are lost too.
+            using var silent = Persistence.Postgres(database.ConnectionString, new PostgresOptions { Notify = false });
+            var orders = (Orders)new Orders().Open(silent);
+            var ids = new List<Guid>();
+            var cut = 0;
+            for (var round = 0; round < 8; round++)
+            {
+                for (var i = 0; i < 40; i++) ids.Add(orders.CreateNewOrder());
+                cut += TerminateListeners(database);
+                await Task.Delay(150);
+            }
+            Assert.True(cut >= 4, $"only {cut} listener connections were cut");
+
+            await runner.WaitUntilIdleAsync(Idle);
+            OrdersChecks.AllReservedAndPaidExactlyOnce(runner, ids);
+            Assert.Equal(0, runner.Workers.Sum(w => w.Restarts)); // a lost connection of the listener never kills a worker
+            await runner.StopAsync();
+        }
+        finally
+        {
+            await StopAndKill(runner);
+        }
+    }
+
+    /// <summary>Cuts every LISTEN connection of the database (the workers' prompt listeners); returns how many.</summary>
+    private static int TerminateListeners(FreshDatabase database)
+    {
+        using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(database.Server) { Pooling = false }.ConnectionString);
+        connection.Open();
+        using var command = new NpgsqlCommand(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = @db AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()) t",
+            connection);
+        command.Parameters.AddWithValue("db", database.Name);
+        return (int)(long)command.ExecuteScalar()!;
+    }
+
+    [Collection(PrivateClusterCollection.Name)]
+    public sealed class ServerRestart
+    {
+        [PrivateClusterFact]
+        public async Task The_server_restarted_mid_run_workers_reconnect_and_finish_and_nothing_is_lost_or_doubled()
+        {
+            using var cluster = PrivateCluster.Start();
+            await using var runner = new MultiprocessRunner(OrdersSystem.Definition, "postgres:" + cluster.ConnectionString, WorkerProgram.Options());
+            try
+            {
+                await runner.StartAsync();
+                var orders = runner.Get<Orders>();
+                var ids = new ConcurrentQueue<Guid>();
+                var failures = new ConcurrentQueue<Exception>();
+                using var stop = new CancellationTokenSource();
+                var callers = Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
+                {
+                    while (!stop.IsCancellationRequested)
+                    {
+                        var order = Order.Create();
+                        await SaveWithRetries(orders, order, failures);
+                        ids.Enqueue(order.Id);
+                    }
+                })).ToArray();
+                var payments = runner.Get<Payments>();
+                await WaitUntil(() => ids.Count >= 300 && payments.NotificationLog.MaxNotificationId >= 50, callers);
+                var processedBefore = payments.NotificationLog.MaxNotificationId;
+                cluster.Restart(); // fast shutdown: every connection of the parent and the workers is cut
+                var atRestart = ids.Count;
+                await WaitUntil(() => ids.Count >= atRestart + 300, callers);
+                await stop.CancelAsync();
+                await Task.WhenAll(callers);
+
+                await runner.WaitUntilIdleAsync(Idle);
+                Assert.True(processedBefore > 0, "the workers were processing when the server went down");
+                Assert.NotEmpty(failures); // the parent's commands saw the outage...
+                Assert.All(failures, ex => Assert.IsAssignableFrom<NpgsqlException>(ex));
+                OrdersChecks.AllReservedAndPaidExactlyOnce(runner, ids.ToArray()); // ...and nothing was lost or doubled
+                Assert.Equal(0, runner.Workers.Sum(w => w.Restarts)); // the workers rode out the outage themselves
+                await runner.StopAsync();
+            }
+            finally
+            {
+                await StopAndKill(runner);
+            }
+        }
+
+        /// <summary>
+        /// Saves a new order, retrying a command that failed during the outage. A retry that finds
+        /// the order already stored (<see cref="ConcurrencyException"/>) means the failed attempt had
+        /// committed after all (a failure at COMMIT is ambiguous): the order is saved exactly once.
+        /// </summary>
+        private static async Task SaveWithRetries(Orders orders, Order order, ConcurrentQueue<Exception> failures)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+            var failed = false;
+            while (true)
+            {
+                try
+                {
+                    orders.Save(order);
+                    return;
+                }
+                catch (ConcurrencyException) when (failed)
+                {
+                    return;
+                }
+                catch (NpgsqlException ex) when (DateTime.UtcNow < deadline)
+                {
+                    failed = true;
+                    failures.Enqueue(ex);
+                    await Task.Delay(100);
+                }
+            }
+        }
+
+        private static async Task WaitUntil(Func<bool> condition, Task[] callers)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+            while (!condition())
+            {
+                if (callers.FirstOrDefault(c => c.IsFaulted) is { } faulted) await faulted; // rethrow a caller's error
+                if (DateTime.UtcNow > deadline) throw new TimeoutException("condition not met in 2 minutes");
+                await Task.Delay(20);
+            }
+        }
+    }
+
     private static int Count(List<string> kills)
     {
         lock (kills) return kills.Count;

@@ -25,7 +25,7 @@ internal sealed class EventStore : IDisposable
         ReadOptions = persistence.ReadOptions(application);
         lock (_writeLock)
         {
-            WithWriter(db =>
+            WithWriter((db, _) =>
             {
                 persistence.CreateTables(db, EventsTable, TrackingTable);
                 return 0;
@@ -87,15 +87,18 @@ internal sealed class EventStore : IDisposable
         lock (_writeLock)
         {
             if (rows is { Count: > 0 }) EnsureRowTables(rows);
-            return WithWriter(db =>
+            long firstId = 0;
+            return WithWriter((db, progress) =>
             {
                 var transaction = db.BeginTransaction();
                 try
                 {
                     _persistence.LockForAppend(db, EventsTable);
+                    progress.Sent = true; // from here on a failure is never retried (see WithWriter)
                     if (tracking is not null)
                         foreach (var update in tracking) MoveTracking(db, update);
                     var last = MaxNotificationId(db);
+                    firstId = last + 1;
                     if (events.Count > 0) last = InsertEvents(db, events, last);
                     if (rows is not null)
                         foreach (var row in rows) row.Apply(db);
@@ -106,7 +109,7 @@ internal sealed class EventStore : IDisposable
                 catch (Exception ex) when (_persistence.IsUniqueViolation(ex))
                 {
                     Rollback(transaction);
-                    throw ExplainUniqueViolation(events, tracking, ex);
+                    throw ExplainUniqueViolation(events, tracking, firstId, ex);
                 }
                 catch
                 {
@@ -307,9 +310,9 @@ internal sealed class EventStore : IDisposable
         if (_rowTables.ContainsKey(typeof(T))) return;
         lock (_writeLock)
         {
-            WithWriter(db =>
+            WithWriter((db, progress) =>
             {
-                db.CreateTable<T>(tableOptions: TableOptions.CreateIfNotExists);
+                _persistence.CreateRowTable(db, progress, static db => db.CreateTable<T>(tableOptions: TableOptions.CreateIfNotExists));
                 return 0;
             });
             _rowTables[typeof(T)] = true;
@@ -332,28 +335,42 @@ internal sealed class EventStore : IDisposable
         foreach (var row in rows)
         {
             if (_rowTables.ContainsKey(row.RowType)) continue;
-            WithWriter(db =>
+            WithWriter((db, progress) =>
             {
-                row.EnsureTable(db);
+                _persistence.CreateRowTable(db, progress, row.EnsureTable);
                 return 0;
             });
             _rowTables[row.RowType] = true;
         }
     }
 
-    private T WithWriter<T>(Func<DataConnection, T> action)
+    /// <summary>
+    /// Runs a write on the application's writer connection (opened on first use and kept). When the
+    /// connection turns out to be broken (a server restart cut it while it was idle), the write is
+    /// retried once on a fresh connection, but only if it failed before its first statement completed
+    /// (<see cref="WriteProgress.Sent"/> still false): nothing of it can have been applied, so a retry
+    /// cannot double anything. A failure after that, and above all a failure at COMMIT (whose outcome
+    /// is unknown), is never retried here: it reaches the caller.
+    /// </summary>
+    private T WithWriter<T>(Func<DataConnection, WriteProgress, T> action)
     {
-        _writer ??= _persistence.OpenWriter(Application);
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            return action(_writer);
-        }
-        catch (Exception ex) when (ex is not (ConcurrencyException or TrackingConflictException))
-        {
-            // The connection may be broken (a server restart, a lost file lock): start afresh next time.
-            _writer.Dispose();
-            _writer = null;
-            throw;
+            var held = _writer is not null;
+            _writer ??= _persistence.OpenWriter(Application);
+            var progress = new WriteProgress();
+            try
+            {
+                return action(_writer, progress);
+            }
+            catch (Exception ex) when (ex is not (ConcurrencyException or TrackingConflictException))
+            {
+                // The connection may be broken (a server restart, a lost file lock): start afresh.
+                _writer.Dispose();
+                _writer = null;
+                if (attempt == 1 && held && !progress.Sent && _persistence.IsBrokenConnection(ex)) continue;
+                throw;
+            }
         }
     }
 
@@ -383,7 +400,14 @@ internal sealed class EventStore : IDisposable
     private long MaxNotificationId(DataConnection db) =>
         db.GetTable<EventRecord>().TableName(EventsTable).Max(r => (long?)r.NotificationId) ?? 0;
 
-    private Exception ExplainUniqueViolation(IReadOnlyList<NewEvent> events, IReadOnlyList<TrackingUpdate>? tracking, Exception ex)
+    /// <summary>
+    /// Says what a unique violation of an append means: a tracking conflict, a stale aggregate
+    /// version (<see cref="ConcurrencyException"/>), or a notification id taken by someone else,
+    /// which means the lock that serialises id assignment did not hold (never expected; an
+    /// <see cref="InvalidOperationException"/> naming the application and the id). Any other
+    /// violation (a projection row's own constraint) is returned as the database raised it.
+    /// </summary>
+    private Exception ExplainUniqueViolation(IReadOnlyList<NewEvent> events, IReadOnlyList<TrackingUpdate>? tracking, long firstId, Exception ex)
     {
         using var db = new DataConnection(ReadOptions);
         if (tracking is not null)
@@ -400,10 +424,32 @@ internal sealed class EventStore : IDisposable
                 .Any(r => r.OriginatorId == e.OriginatorId && r.OriginatorVersion == e.OriginatorVersion);
             if (taken) return new ConcurrencyException(Application, e.OriginatorId, e.OriginatorVersion, ex);
         }
-        var first = events.Count > 0 ? events[0] : null;
-        return first is null
-            ? ex
-            : new ConcurrencyException(Application, first.OriginatorId, first.OriginatorVersion, ex);
+        // Two new events of one aggregate version in the same transaction (saves grouped together).
+        var versions = new HashSet<(Guid, long)>();
+        foreach (var e in events)
+            if (!versions.Add((e.OriginatorId, e.OriginatorVersion))) return new ConcurrencyException(Application, e.OriginatorId, e.OriginatorVersion, ex);
+        if (events.Count > 0 && firstId > 0)
+        {
+            var lastId = firstId + events.Count - 1;
+            if (_persistence.IsNotificationIdViolation(ex, EventsTable))
+            {
+                var id = db.GetTable<EventRecord>().TableName(EventsTable)
+                    .Where(r => r.NotificationId >= firstId && r.NotificationId <= lastId)
+                    .Min(r => (long?)r.NotificationId) ?? firstId;
+                return new InvalidOperationException(
+                    $"Application '{Application}': notification id {id} was already taken when this append stored its events " +
+                    $"(ids {firstId}..{lastId}): the lock that serialises id assignment did not hold. Another writer must have " +
+                    $"inserted into {EventsTable} without taking it (an older version of this library, or a hand-written insert). " +
+                    "Nothing of this append was stored.", ex);
+            }
+        }
+        return ex;
+    }
+
+    /// <summary>How far a write got: whether its first statement completed (see <see cref="WithWriter{T}"/>).</summary>
+    internal sealed class WriteProgress
+    {
+        public bool Sent { get; set; }
     }
 
     private static void Rollback(DataConnectionTransaction transaction)

@@ -88,6 +88,25 @@ public abstract class Persistence : IDisposable
     /// <summary>Whether an exception is a unique-constraint violation.</summary>
     internal abstract bool IsUniqueViolation(Exception exception);
 
+    /// <summary>Whether a unique violation is on the notification id (the primary key) of <paramref name="eventsTable"/>.</summary>
+    internal virtual bool IsNotificationIdViolation(Exception exception, string eventsTable) => false;
+
+    /// <summary>
+    /// Whether an exception says the connection itself is broken (the server cut it), so that a write
+    /// that failed before its first statement completed may be retried on a fresh connection.
+    /// </summary>
+    internal virtual bool IsBrokenConnection(Exception exception) => false;
+
+    /// <summary>
+    /// Creates the table of a projection row type (idempotently: <paramref name="create"/> uses
+    /// <c>CREATE TABLE IF NOT EXISTS</c>). Marks <paramref name="progress"/> once its first statement completed.
+    /// </summary>
+    internal virtual void CreateRowTable(DataConnection db, EventStore.WriteProgress progress, Action<DataConnection> create)
+    {
+        progress.Sent = true;
+        create(db);
+    }
+
     /// <inheritdoc/>
     public void Dispose()
     {

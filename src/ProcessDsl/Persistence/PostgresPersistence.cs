@@ -175,6 +175,45 @@ public sealed class PostgresPersistence : Persistence
         return false;
     }
 
+    internal override bool IsNotificationIdViolation(Exception exception, string eventsTable)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+            if (e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } violation)
+                return violation.ConstraintName == eventsTable + "_pkey";
+        return false;
+    }
+
+    /// <summary>
+    /// The server ended the session (<c>57P01</c> admin shutdown, <c>57P02</c> crash shutdown,
+    /// <c>57P03</c> cannot connect now, class <c>08</c> connection exceptions), or the socket failed
+    /// under Npgsql (an <see cref="NpgsqlException"/> that is not a server error: end of stream, reset).
+    /// </summary>
+    internal override bool IsBrokenConnection(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is PostgresException server)
+                return server.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow
+                    || server.SqlState.StartsWith("08", StringComparison.Ordinal);
+            if (e is NpgsqlException { InnerException: IOException or System.Net.Sockets.SocketException or EndOfStreamException }) return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Creates a projection row table under the same advisory lock as <see cref="CreateTables"/>, in
+    /// a transaction: processes creating the same table at the same moment take turns, and the second
+    /// finds it there (<c>IF NOT EXISTS</c>) instead of failing on the catalog's unique index.
+    /// </summary>
+    internal override void CreateRowTable(DataConnection db, EventStore.WriteProgress progress, Action<DataConnection> create)
+    {
+        using var transaction = db.BeginTransaction();
+        db.Execute("SELECT pg_advisory_xact_lock(@key)", new DataParameter("key", DdlLockKey, DataType.Int64));
+        progress.Sent = true;
+        create(db);
+        transaction.Commit();
+    }
+
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {

@@ -115,6 +115,10 @@ public sealed class SqlitePersistence : Persistence
         exception is SqliteException { SqliteErrorCode: 19 } sqlite &&
         (sqlite.SqliteExtendedErrorCode is 2067 or 1555);
 
+    internal override bool IsNotificationIdViolation(Exception exception, string eventsTable) =>
+        exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 1555 } sqlite &&
+        sqlite.Message.Contains(eventsTable + ".notification_id", StringComparison.Ordinal);
+
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {

@@ -1,0 +1,137 @@
+using Npgsql;
+using ProcessDsl.Postgres.Tests.Support;
+using ProcessDsl.Tests.Support;
+
+namespace ProcessDsl.Postgres.Tests;
+
+/// <summary>
+/// The application's held writer connection after the server cut it, projection row tables created
+/// by several processes at once, and what a unique violation on a notification id means.
+/// </summary>
+public sealed class WriterConnectionTests
+{
+    [PostgresFact]
+    public void After_the_server_cut_the_held_writer_connection_the_next_writes_succeed_at_once()
+    {
+        using var test = TestStore.Create(StoreLocation.Postgres);
+        var name = "held_" + Guid.NewGuid().ToString("N")[..8];
+        using var store = Open(test, name);
+        var bank = test.OpenBank(store);
+        var summaries = (Summaries)new Summaries().Open(store);
+        bank.OpenAccount("before");
+        Assert.Equal(0, summaries.Query<OrderSummary>().Count()); // the row table exists; Summaries holds a writer too
+
+        for (var round = 0; round < 3; round++)
+        {
+            Assert.True(Terminate(name) >= 1, "the held writer connections were cut");
+            bank.OpenAccount("after" + round); // no NpgsqlException: the dead connection is replaced before anything was sent
+            Assert.Equal(0, summaries.Query<ProjectionRow>().Count()); // a new row table through Summaries' cut writer
+        }
+        var log = bank.NotificationLog.Select(0, 100).Items;
+        Assert.Equal([1L, 2L, 3L, 4L], log.Select(n => n.Id));
+        Assert.Equal(["before", "after0", "after1", "after2"], log.Select(n => EventTopics.Deserialize<Account.Opened>(n).Owner));
+    }
+
+    [PostgresFact]
+    public void A_connection_lost_in_the_middle_of_an_append_is_not_retried_and_stores_nothing()
+    {
+        using var test = TestStore.Create(StoreLocation.Postgres);
+        using var store = Open(test, "mid_" + Guid.NewGuid().ToString("N")[..8]);
+        var bank = test.OpenBank(store);
+        bank.OpenAccount("first");
+        // The insert kills its own session: the transaction is cut after its lock and its first statements.
+        test.Execute("Bank", "CREATE SEQUENCE kills");
+        test.Execute("Bank", """
+            CREATE FUNCTION kill_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM nextval('kills');
+                PERFORM pg_terminate_backend(pg_backend_pid());
+                RETURN NEW;
+            END $$
+            """);
+        test.Execute("Bank", "CREATE TRIGGER kill_on_insert BEFORE INSERT ON bank_events FOR EACH ROW EXECUTE FUNCTION kill_on_insert()");
+
+        var ex = Assert.ThrowsAny<NpgsqlException>(() => bank.OpenAccount("cut"));
+        Assert.Contains("57P01", ex.ToString(), StringComparison.Ordinal);
+        Assert.Equal(1L, Scalar<long>(test, "SELECT last_value FROM kills")); // tried once, not again
+
+        test.Execute("Bank", "DROP TRIGGER kill_on_insert ON bank_events");
+        bank.OpenAccount("next");
+        Assert.Equal(["first", "next"], bank.NotificationLog.Select(0, 100).Items.Select(n => EventTopics.Deserialize<Account.Opened>(n).Owner));
+    }
+
+    [PostgresFact]
+    public async Task Processes_creating_one_projection_row_table_at_the_same_moment_never_fail()
+    {
+        for (var round = 0; round < 5; round++)
+        {
+            using var test = TestStore.Create(StoreLocation.Postgres);
+            var stores = Enumerable.Range(0, 6).Select(_ => test.Open()).ToList(); // own connections, as separate processes have
+            var applications = stores.Select(s => (Summaries)new Summaries().Open(s)).ToList();
+            using var start = new Barrier(applications.Count);
+            var creators = applications.Select(app => Task.Factory.StartNew(() =>
+            {
+                start.SignalAndWait();
+                return app.Query<OrderSummary>().Count();
+            }, TaskCreationOptions.LongRunning)).ToList();
+            Assert.All(await Task.WhenAll(creators), count => Assert.Equal(0, count));
+        }
+    }
+
+    [PostgresFact]
+    public void A_notification_id_already_taken_is_reported_as_a_failed_id_lock_not_as_a_stale_aggregate()
+    {
+        using var test = TestStore.Create(StoreLocation.Postgres);
+        var bank = test.OpenBank(test.Open());
+        bank.OpenAccount("a");
+        bank.OpenAccount("b");
+        // Stand-in for a writer that bypassed the lock: the insert of id 3 meets "its" primary key.
+        test.Execute("Bank", """
+            CREATE FUNCTION collide() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.notification_id = 3 THEN
+                    RAISE unique_violation USING MESSAGE = 'duplicate key value violates unique constraint "bank_events_pkey"',
+                        CONSTRAINT = 'bank_events_pkey', TABLE = 'bank_events';
+                END IF;
+                RETURN NEW;
+            END $$
+            """);
+        test.Execute("Bank", "CREATE TRIGGER collide BEFORE INSERT ON bank_events FOR EACH ROW EXECUTE FUNCTION collide()");
+
+        var ex = Assert.Throws<InvalidOperationException>(() => bank.OpenAccount("c"));
+        Assert.Contains("'Bank'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("notification id 3", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("lock", ex.Message, StringComparison.Ordinal);
+        Assert.IsType<PostgresException>(ex.InnerException);
+        Assert.Equal(2, bank.NotificationLog.MaxNotificationId); // nothing of it stored
+
+        // A stale aggregate is still a ConcurrencyException.
+        test.Execute("Bank", "DROP TRIGGER collide ON bank_events");
+        var id = bank.OpenAccount("c");
+        Assert.Equal(3, bank.NotificationLog.MaxNotificationId);
+        var stale = test.OpenBank(test.Open()).Repository.Get<Account>(id);
+        bank.Deposit(id, 1);
+        stale.Deposit(2);
+        Assert.Throws<ConcurrencyException>(() => test.OpenBank(test.Open()).Save(stale));
+    }
+
+    private static PostgresPersistence Open(TestStore test, string applicationName)
+    {
+        var connectionString = new NpgsqlConnectionStringBuilder(test.Location.Location) { ApplicationName = applicationName }.ConnectionString;
+        return Persistence.Postgres(connectionString, new PostgresOptions { Schema = test.Location.Schema, NotifyChannel = test.Location.Schema! });
+    }
+
+    private static int Terminate(string applicationName) =>
+        (int)PostgresServer.Scalar<long>(PostgresServer.ConnectionString!,
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = @name) t", ("name", applicationName));
+
+    private static T Scalar<T>(TestStore test, string sql) =>
+        PostgresServer.Scalar<T>(new NpgsqlConnectionStringBuilder(test.Location.Location) { SearchPath = test.Location.Schema }.ConnectionString, sql);
+}
+
+/// <summary>A second projection row type, so a table is created after the writer connection was cut.</summary>
+[LinqToDB.Mapping.Table("projection_row")]
+public sealed class ProjectionRow
+{
+    [LinqToDB.Mapping.PrimaryKey] public Guid Id { get; set; }
+}
