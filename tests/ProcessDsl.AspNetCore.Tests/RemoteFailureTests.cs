@@ -165,10 +165,10 @@ public sealed class RemoteFailureTests
         var requests = 0;
         await using var fake = await KestrelHost.StartFakeAsync(async context =>
         {
-            if (Interlocked.Increment(ref requests) == 1) await Task.Delay(TimeSpan.FromSeconds(5), context.RequestAborted).ContinueWith(_ => { });
+            if (Interlocked.Increment(ref requests) == 1) await Task.Delay(TimeSpan.FromSeconds(20), context.RequestAborted).ContinueWith(_ => { });
             else await context.Response.WriteAsync(Valid("1,3", null, null, 1));
         });
-        using var remote = new RemoteNotificationLog(fake.Combine("logs"), "App", Fast with { RequestTimeout = TimeSpan.FromMilliseconds(300) });
+        using var remote = new RemoteNotificationLog(fake.Combine("logs"), "App", Fast with { RequestTimeout = TimeSpan.FromSeconds(1) });
 
         Assert.Equal(1, remote.Select(0, 10).Position);
         Assert.Equal(2, requests);
