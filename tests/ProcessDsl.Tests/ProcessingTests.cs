@@ -158,7 +158,12 @@ public sealed class ProcessingTests : IDisposable
         var options = new RunnerOptions { Processing = new ProcessingOptions { TransientAttempts = 2, InitialBackoff = TimeSpan.FromMilliseconds(1) } };
         await using (var runner = new SingleThreadedRunner(OrdersSystem.Definition, store, options))
         {
-            await Assert.ThrowsAnyAsync<Exception>(() => runner.StartAsync());
+            await runner.StartAsync();
+            // The fault repeats, so it is pinned to the first event and reported, not retried for ever.
+            var ex = await Assert.ThrowsAsync<ProcessingException>(() => runner.WaitUntilIdleAsync(Idle));
+            Assert.Equal("Summaries", ex.Application);
+            Assert.Equal(1, ex.NotificationId);
+            Assert.Contains("injected fault", ex.InnerException!.Message);
             Assert.Equal(0, summaries.Store.Position("Orders"));
             Assert.Equal(0, summaries.Query<OrderSummary>().Count());
         }
@@ -211,6 +216,74 @@ public sealed class ProcessingTests : IDisposable
         Assert.Equal(1, follower.Step().Covered);
         Assert.True(follower.Step().CaughtUp);
         Assert.Equal(21, reservations.NotificationLog.MaxNotificationId);
+    }
+
+    [Fact]
+    public void Inside_one_batch_policies_see_the_changes_of_earlier_events()
+    {
+        using var store = Persistence.Sqlite(_dir.Path);
+        var orders = (Orders)new Orders().Open(store);
+        var ids = Enumerable.Range(0, 50).Select(_ => orders.CreateNewOrder()).ToList();
+        var tallies = (Tallies)new Tallies().Open(store);
+        var follower = new Follower(tallies, "Orders", orders.NotificationLog, new ProcessingOptions { MaxBatchSize = 1000 });
+
+        var step = follower.Step(); // one batch, one transaction
+        Assert.Equal(50, step.Covered);
+        var tally = tallies.Repository.Get<Tally>(Tally.TheId);
+        Assert.Equal(50, tally.Count);
+        Assert.Equal(51, tally.Version);
+        Assert.Equal(51, tallies.NotificationLog.MaxNotificationId);
+    }
+
+    [Fact]
+    public async Task Projection_rows_are_saved_and_deleted_with_the_tracking_record()
+    {
+        using var store = Persistence.Sqlite(_dir.Path);
+        var recorder = (Orders)new Orders().Open(store);
+        var ids = Enumerable.Range(0, 5).Select(_ => recorder.CreateNewOrder()).ToList();
+
+        // Orders created, none paid yet: one row each.
+        var open = (OpenOrders)new OpenOrders().Open(store);
+        await new Follower(open, "Orders", recorder.NotificationLog, new ProcessingOptions { TransientAttempts = 2 }).CatchUpAsync(CancellationToken.None);
+        Assert.Equal(ids.Order(), open.Query<OpenOrder>().Select(r => r.OrderId).ToList().Order());
+
+        // Now the system reserves and pays them: every row is deleted.
+        await using var runner = new SingleThreadedRunner(TallySystem.Definition, store);
+        await runner.StartAsync();
+        Assert.All(ids, id => Assert.NotNull(runner.Get<Orders>().GetOrder(id).PaymentId));
+        Assert.Equal(0, runner.Get<OpenOrders>().Query<OpenOrder>().Count());
+        Assert.Equal(runner.Get<Orders>().NotificationLog.MaxNotificationId, runner.Get<OpenOrders>().Store.Position("Orders"));
+    }
+
+    [Fact]
+    public async Task A_commit_that_fails_the_same_way_every_time_is_pinned_to_its_event_and_stops_the_follower()
+    {
+        using var store = Persistence.Sqlite(_dir.Path);
+        var orders = (Orders)new Orders().Open(store);
+        var ids = Enumerable.Range(0, 10).Select(_ => orders.CreateNewOrder()).ToList();
+        RowWriters.BadOrderId = ids[6];
+        try
+        {
+            var writers = (RowWriters)new RowWriters().Open(store);
+            var follower = new Follower(writers, "Orders", orders.NotificationLog,
+                new ProcessingOptions { PolicyAttempts = 2, InitialBackoff = TimeSpan.FromMilliseconds(1) });
+
+            var ex = await Assert.ThrowsAsync<ProcessingException>(() => follower.CatchUpAsync(CancellationToken.None));
+            Assert.Equal("RowWriters", ex.Application);
+            Assert.Equal("Orders", ex.Upstream);
+            Assert.Equal(7, ex.NotificationId);
+            Assert.Equal("ProcessDsl.Tests.Support.Order.Created", ex.Topic);
+            Assert.IsAssignableFrom<LinqToDB.LinqToDBException>(ex.InnerException);
+
+            // Everything before it is stored, nothing of it or after it.
+            Assert.Equal(6, writers.Store.Position("Orders"));
+            Assert.Equal(ids.Take(6).Order(), writers.Query<GoodRow>().Select(r => r.OrderId).ToList().Order());
+            Assert.Equal(0, writers.Query<KeylessRow>().Count());
+        }
+        finally
+        {
+            RowWriters.BadOrderId = Guid.Empty;
+        }
     }
 
     [Fact]

@@ -15,6 +15,7 @@ internal sealed class Follower
     private long? _position;
     private int _failures;
     private long _failingId;
+    private long _isolateUntil;
 
     public Follower(ProcessApplication application, string upstream, INotificationLog upstreamLog, ProcessingOptions options)
     {
@@ -52,7 +53,7 @@ internal sealed class Follower
                 result = Step();
                 transientFailures = 0;
             }
-            catch (PolicyFailure failure)
+            catch (StepFailure failure)
             {
                 if (failure.Notification.Id != _failingId)
                 {
@@ -62,8 +63,8 @@ internal sealed class Follower
                 _failures++;
                 if (_failures >= _options.PolicyAttempts)
                     throw new ProcessingException(Application, Upstream, failure.Notification.Id, failure.Notification.Topic, failure.InnerException!);
-                _application.Logger.LogWarning(failure.InnerException, "{Application}: policy failed on notification {Id} from {Upstream} (attempt {Attempt}); retrying",
-                    Application, failure.Notification.Id, Upstream, _failures);
+                _application.Logger.LogWarning(failure.InnerException, "{Application}: {What} failed on notification {Id} from {Upstream} (attempt {Attempt}); retrying",
+                    Application, failure.Message, failure.Notification.Id, Upstream, _failures);
                 await Task.Delay(_options.Backoff(_failures), cancellationToken).ConfigureAwait(false);
                 continue;
             }
@@ -87,7 +88,10 @@ internal sealed class Follower
     internal StepResult Step()
     {
         var position = _position ??= _application.Store.Position(Upstream);
-        var batch = UpstreamLog.Select(position, _options.MaxBatchSize, _application.HandledTopics);
+        // After a commit failed for a reason that is not a passing fault, go one event at a time
+        // through that batch, so the failure is pinned to the event that causes it.
+        var limit = position < _isolateUntil ? 1 : _options.MaxBatchSize;
+        var batch = UpstreamLog.Select(position, limit, _application.HandledTopics);
         if (batch.Position <= position) return new StepResult(0, CaughtUp: true);
 
         var (scope, failedAt, error) = Run(batch.Items, batch.Items.Count);
@@ -98,8 +102,21 @@ internal sealed class Follower
             (scope, _, _) = Run(batch.Items, failedAt);
         }
         var newPosition = failedAt >= 0 ? batch.Items[failedAt].Id - 1 : batch.Position;
-        if (newPosition > position) Commit(scope, position, newPosition);
-        if (failedAt >= 0) throw new PolicyFailure(batch.Items[failedAt], error!);
+        if (newPosition > position)
+        {
+            try
+            {
+                Commit(scope, position, newPosition);
+            }
+            catch (Exception ex) when (!TransientFaults.Is(ex) && batch.Items.Count > 0)
+            {
+                var covered = failedAt >= 0 ? failedAt : batch.Items.Count;
+                if (covered <= 1) throw new StepFailure("commit", batch.Items[0], ex);
+                _isolateUntil = newPosition;
+                throw;
+            }
+        }
+        if (failedAt >= 0) throw new StepFailure("policy", batch.Items[failedAt], error!);
         return new StepResult(newPosition - position, CaughtUp: false);
     }
 
@@ -149,8 +166,12 @@ internal sealed class Follower
 
     internal readonly record struct StepResult(long Covered, bool CaughtUp);
 
-    /// <summary>A policy threw; the events before it are committed.</summary>
-    private sealed class PolicyFailure(Notification notification, Exception inner) : Exception("Policy failed", inner)
+    /// <summary>
+    /// A policy threw (the events before it are committed), or the commit of one event's effects
+    /// failed for a reason that is not a passing fault (a row that cannot be mapped, an event type
+    /// without a topic): retried, then reported as a <see cref="ProcessingException"/> naming it.
+    /// </summary>
+    private sealed class StepFailure(string what, Notification notification, Exception inner) : Exception(what, inner)
     {
         public Notification Notification { get; } = notification;
     }

@@ -40,7 +40,7 @@ public sealed class ProcessingEvent
     public void Save<T>(T row) where T : class
     {
         ArgumentNullException.ThrowIfNull(row);
-        _scope.Rows.Add(new RowChange(typeof(T), CreateTable<T>, db => db.InsertOrReplace(row)));
+        _scope.Rows.Add(new RowChange(typeof(T), CreateTable<T>, db => InsertOrReplace(db, row)));
     }
 
     /// <summary>Deletes a LinqToDB-mapped row (by primary key) with this step.</summary>
@@ -48,6 +48,21 @@ public sealed class ProcessingEvent
     {
         ArgumentNullException.ThrowIfNull(row);
         _scope.Rows.Add(new RowChange(typeof(T), CreateTable<T>, db => db.Delete(row)));
+    }
+
+    private static void InsertOrReplace<T>(LinqToDB.Data.DataConnection db, T row) where T : class
+    {
+        // An upsert has nothing to update when every column is part of the key: then the row is
+        // put in place by deleting any old one and inserting it.
+        if (db.MappingSchema.GetEntityDescriptor(typeof(T)).Columns.All(c => c.IsPrimaryKey))
+        {
+            db.Delete(row);
+            db.Insert(row);
+        }
+        else
+        {
+            db.InsertOrReplace(row);
+        }
     }
 
     private static void CreateTable<T>(LinqToDB.Data.DataConnection db) where T : class =>

@@ -1,15 +1,16 @@
 namespace ProcessDsl;
 
 /// <summary>
-/// A policy failed on an upstream event, again on every retry, so the follower stopped there: the
-/// events before it are committed, nothing of it or after it is. Fix the policy (or the data) and
-/// restart; processing resumes at this event.
+/// Processing an upstream event failed, again on every retry (its policy threw, or its effects could
+/// not be stored, e.g. a row type LinqToDB cannot map), so the follower stopped there: the events
+/// before it are committed, nothing of it or after it is. Fix the cause and restart; processing
+/// resumes at this event.
 /// </summary>
 public sealed class ProcessingException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public ProcessingException(string application, string upstream, long notificationId, string topic, Exception inner)
-        : base($"Application '{application}' stopped: its policy failed on notification {notificationId} (topic '{topic}') from '{upstream}': {inner.Message}", inner)
+        : base($"Application '{application}' stopped: processing notification {notificationId} (topic '{topic}') from '{upstream}' failed: {inner.Message}", inner)
     {
         Application = application;
         Upstream = upstream;
