@@ -36,11 +36,14 @@ internal static class OrdersJob
         var clock = Stopwatch.StartNew();
         var work = Task.Run(async () =>
         {
-            await Parallel.ForAsync(0, options.Callers, new ParallelOptions { MaxDegreeOfParallelism = options.Callers, CancellationToken = cancellationToken }, (caller, _) =>
+            // Each caller is a thread of its own: commands block while their commit is made durable,
+            // and blocking pool threads would starve the followers' workers.
+            var callers = Enumerable.Range(0, options.Callers).Select(caller => Task.Factory.StartNew(() =>
             {
-                for (var i = caller; i < options.Orders; i += options.Callers) ids[i] = orders.CreateNewOrder();
-                return ValueTask.CompletedTask;
-            });
+                for (var i = caller; i < options.Orders && !cancellationToken.IsCancellationRequested; i += options.Callers)
+                    ids[i] = orders.CreateNewOrder();
+            }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+            await Task.WhenAll(callers);
             await runner.WaitUntilIdleAsync(TimeSpan.FromMinutes(30), cancellationToken);
         }, cancellationToken);
 

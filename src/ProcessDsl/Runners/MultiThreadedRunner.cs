@@ -86,9 +86,16 @@ public sealed class MultiThreadedRunner : Runner
         var followers = FollowersOf(application);
         try
         {
+            var lastPass = long.MinValue;
             while (!cancellationToken.IsCancellationRequested)
             {
                 await WaitForPromptAsync(prompts, cancellationToken).ConfigureAwait(false);
+                // Events arriving in quick succession share one step (and one durable commit) when
+                // the worker waits out the rest of the step interval since its last pass.
+                var wait = Options.StepInterval - global::System.Diagnostics.Stopwatch.GetElapsedTime(lastPass);
+                if (lastPass != long.MinValue && wait > TimeSpan.Zero)
+                    await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+                lastPass = global::System.Diagnostics.Stopwatch.GetTimestamp();
                 while (prompts.TryRead(out _))
                 {
                     // Coalesce: one pass serves every prompt that arrived before it.
