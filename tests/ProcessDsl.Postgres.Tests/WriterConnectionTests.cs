@@ -61,6 +61,35 @@ public sealed class WriterConnectionTests
     }
 
     [PostgresFact]
+    public void A_connection_lost_at_COMMIT_is_never_retried()
+    {
+        using var test = TestStore.Create(StoreLocation.Postgres);
+        using var store = Open(test, "commit_" + Guid.NewGuid().ToString("N")[..8]);
+        var bank = test.OpenBank(store);
+        bank.OpenAccount("first");
+        // A deferred trigger kills the session while it commits: the outcome is unknown to the writer.
+        test.Execute("Bank", "CREATE SEQUENCE kills");
+        test.Execute("Bank", """
+            CREATE FUNCTION kill_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM nextval('kills');
+                PERFORM pg_terminate_backend(pg_backend_pid());
+                RETURN NULL;
+            END $$
+            """);
+        test.Execute("Bank", "CREATE CONSTRAINT TRIGGER kill_at_commit AFTER INSERT ON bank_events DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION kill_at_commit()");
+
+        var ex = Assert.ThrowsAny<NpgsqlException>(() => bank.OpenAccount("cut"));
+        Assert.Contains("57P01", ex.ToString(), StringComparison.Ordinal);
+        Assert.Equal(1L, Scalar<long>(test, "SELECT last_value FROM kills")); // tried once: a COMMIT is never repeated
+
+        test.Execute("Bank", "DROP TRIGGER kill_at_commit ON bank_events");
+        bank.OpenAccount("next");
+        var owners = bank.NotificationLog.Select(0, 100).Items.Select(n => EventTopics.Deserialize<Account.Opened>(n).Owner).ToList();
+        Assert.Equal(["first", "next"], owners); // the session died before its commit record: nothing of it stored
+    }
+
+    [PostgresFact]
     public async Task Processes_creating_one_projection_row_table_at_the_same_moment_never_fail()
     {
         for (var round = 0; round < 5; round++)
