@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Npgsql;
 using OrdersSample;
 
 namespace ProcessDsl.Benchmarks;
@@ -5,13 +7,77 @@ namespace ProcessDsl.Benchmarks;
 /// <summary>The orders job with the machine's durable commit rate measured in the same run.</summary>
 internal static class OrdersBench
 {
-    public static async Task<int> RunAsync(string runner, int orders, int callers, string directory)
+    /// <summary>
+    /// Runs the orders job on a store. <paramref name="store"/> is a store spec (<c>sqlite:DIR</c>,
+    /// <c>postgres:CONNECTION-STRING</c>, ...); null for SQLite in <paramref name="directory"/>. With
+    /// <paramref name="freshDatabase"/> a PostgreSQL store gets a new database of its own for the run
+    /// (created on the server the connection string names, dropped afterwards).
+    /// </summary>
+    public static async Task<int> RunAsync(string runner, int orders, int callers, string directory, string? store = null, bool freshDatabase = false)
     {
-        var commits = Baselines.DurableCommitsPerSecond(Path.Combine(directory, "baseline"), 3);
-        Console.WriteLine(FormattableString.Invariant($"baseline durable_one_row_commits_per_s={commits:F0} (events/s if every order cost one such commit: {commits * OrdersJob.EventsPerOrder:F0})"));
-        var code = await OrdersJob.RunAsync(new OrdersJobOptions(runner, orders, "sqlite:" + Path.Combine(directory, "orders"), callers, 500, Progress: false), CancellationToken.None);
-        var after = Baselines.DurableCommitsPerSecond(Path.Combine(directory, "baseline-after"), 3);
-        Console.WriteLine(FormattableString.Invariant($"baseline_after durable_one_row_commits_per_s={after:F0}"));
-        return code;
+        store ??= "sqlite:" + Path.Combine(directory, "orders");
+        const string Postgres = "postgres:";
+        if (!store.StartsWith(Postgres, StringComparison.Ordinal))
+        {
+            if (freshDatabase) throw new ArgumentException("--fresh-db needs a postgres: store.");
+            var commits = Baselines.DurableCommitsPerSecond(Path.Combine(directory, "baseline"), 3);
+            Console.WriteLine(FormattableString.Invariant($"baseline durable_one_row_commits_per_s={commits:F0} (events/s if every order cost one such commit: {commits * OrdersJob.EventsPerOrder:F0})"));
+            var code = await OrdersJob.RunAsync(new OrdersJobOptions(runner, orders, store, callers, 500, Progress: false), CancellationToken.None);
+            var after = Baselines.DurableCommitsPerSecond(Path.Combine(directory, "baseline-after"), 3);
+            Console.WriteLine(FormattableString.Invariant($"baseline_after durable_one_row_commits_per_s={after:F0}"));
+            return code;
+        }
+
+        var connectionString = store[Postgres.Length..];
+        string? database = null;
+        if (freshDatabase)
+        {
+            database = "bench_" + Guid.NewGuid().ToString("N");
+            Execute(connectionString, $"CREATE DATABASE {database}"); // a generated identifier
+            connectionString = new NpgsqlConnectionStringBuilder(connectionString) { Database = database }.ConnectionString;
+        }
+        try
+        {
+            var before = PostgresCommitsPerSecond(connectionString, TimeSpan.FromSeconds(3));
+            Console.WriteLine(FormattableString.Invariant($"baseline postgres_one_row_commits_per_s={before:F0} (one connection; events/s if every order cost one such commit: {before * OrdersJob.EventsPerOrder:F0})"));
+            var code = await OrdersJob.RunAsync(new OrdersJobOptions(runner, orders, Postgres + connectionString, callers, 500, Progress: false), CancellationToken.None);
+            var after = PostgresCommitsPerSecond(connectionString, TimeSpan.FromSeconds(3));
+            Console.WriteLine(FormattableString.Invariant($"baseline_after postgres_one_row_commits_per_s={after:F0}"));
+            return code;
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            if (database is not null) Execute(store[Postgres.Length..], $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+        }
+    }
+
+    /// <summary>One-row INSERT + COMMIT transactions per second on one connection (the server's durable commit rate).</summary>
+    private static double PostgresCommitsPerSecond(string connectionString, TimeSpan duration)
+    {
+        using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+        connection.Open();
+        using (var create = new NpgsqlCommand("CREATE TEMP TABLE baseline (id bigint PRIMARY KEY, state bytea NOT NULL)", connection)) create.ExecuteNonQuery();
+        var state = new byte[100];
+        long n = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < duration)
+        {
+            using var transaction = connection.BeginTransaction();
+            using var insert = new NpgsqlCommand("INSERT INTO baseline VALUES (@id, @state)", connection, transaction);
+            insert.Parameters.AddWithValue("id", ++n);
+            insert.Parameters.AddWithValue("state", state);
+            insert.ExecuteNonQuery();
+            transaction.Commit();
+        }
+        return n / clock.Elapsed.TotalSeconds;
+    }
+
+    private static void Execute(string connectionString, string sql)
+    {
+        using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+        connection.Open();
+        using var command = new NpgsqlCommand(sql, connection);
+        command.ExecuteNonQuery();
     }
 }

@@ -3,10 +3,14 @@ using ProcessDsl.Benchmarks;
 
 // Usage:
 //   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- catchup --events 100000
-//   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- orders --runner multi --orders 5000 --callers 1
+//   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- orders --runner multi --orders 5000 --callers 1 [--store SPEC] [--fresh-db]
+//     (--store: sqlite:DIR (default: a temporary one) or postgres:CONNECTION-STRING; --fresh-db: a new database for the run;
+//      --runner multiprocess starts this program again as its workers)
 //   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- range --sizes 10000,100000,1000000,10000000
 //   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- commit-rate
 //   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- micro [BenchmarkDotNet args]
+// The orders command's multiprocess runner starts this program again as its workers.
+if (ProcessDsl.WorkerHost.IsWorkerCommand(args)) return await ProcessDsl.WorkerHost.RunAsync(args, OrdersSample.OrdersSystem.Definition);
 var command = args.Length > 0 ? args[0] : "help";
 string Arg(string name, string fallback)
 {
@@ -21,7 +25,8 @@ try
         case "catchup":
             return await CatchUp.RunAsync(int.Parse(Arg("--events", "100000")), int.Parse(Arg("--batch-size", "500")), directory);
         case "orders":
-            return await OrdersBench.RunAsync(Arg("--runner", "multi"), int.Parse(Arg("--orders", "5000")), int.Parse(Arg("--callers", "1")), directory);
+            return await OrdersBench.RunAsync(Arg("--runner", "multi"), int.Parse(Arg("--orders", "5000")), int.Parse(Arg("--callers", "1")), directory,
+                args.Contains("--store") ? Arg("--store", "") : null, args.Contains("--fresh-db"));
         case "range":
             return RangeReadBench.Run(Arg("--sizes", "10000,100000,1000000").Split(',').Select(int.Parse).ToArray(), directory);
         case "commit-rate":
@@ -31,7 +36,7 @@ try
             BenchmarkSwitcher.FromAssembly(typeof(CatchUp).Assembly).Run(args[1..]);
             return 0;
         default:
-            Console.Error.WriteLine("commands: catchup --events N | orders --runner R --orders N --callers C | range --sizes A,B,C | commit-rate | micro");
+            Console.Error.WriteLine("commands: catchup --events N | orders --runner R --orders N --callers C [--store SPEC] [--fresh-db] | range --sizes A,B,C | commit-rate | micro");
             return 2;
     }
 }
