@@ -76,7 +76,7 @@ internal sealed class EventStore : IDisposable
             {
                 remaining -= save.Events.Count;
                 save.Last = last - remaining;
-                save.Done = true;
+                save.Complete();
             }
             return last;
         }
@@ -137,9 +137,26 @@ internal sealed class EventStore : IDisposable
     {
         var save = new QueuedSave(events);
         _queuedSaves.Enqueue(save);
-        lock (_writeLock)
+        while (!save.Done)
         {
-            while (!save.Done) CommitQueuedSaves();
+            // One caller at a time leads: it commits what is queued until its own save is in.
+            // The others sleep on their own save rather than spin on the lock through a disk
+            // flush, and look again after a moment in case the leader left before their turn.
+            if (_writeLock.TryEnter())
+            {
+                try
+                {
+                    while (!save.Done) CommitQueuedSaves();
+                }
+                finally
+                {
+                    _writeLock.Exit();
+                }
+            }
+            else
+            {
+                save.Wait(TimeSpan.FromMilliseconds(2));
+            }
         }
         if (save.Error is not null) global::System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(save.Error);
         return save.Last;
@@ -150,10 +167,17 @@ internal sealed class EventStore : IDisposable
 
     private sealed class QueuedSave(IReadOnlyList<NewEvent> events)
     {
+        private readonly ManualResetEventSlim _done = new(false, spinCount: 1);
+
         public IReadOnlyList<NewEvent> Events { get; } = events;
         public long Last { get; set; }
         public Exception? Error { get; set; }
-        public bool Done { get; set; }
+        public bool Done => _done.IsSet;
+
+        /// <summary>Publishes the outcome (set before) and wakes the caller.</summary>
+        public void Complete() => _done.Set();
+
+        public void Wait(TimeSpan timeout) => _done.Wait(timeout);
     }
 
     private void CommitQueuedSaves()
@@ -176,7 +200,7 @@ internal sealed class EventStore : IDisposable
             {
                 remaining -= queued.Events.Count;
                 queued.Last = last - remaining;
-                queued.Done = true;
+                queued.Complete();
             }
         }
         catch (ConcurrencyException)
@@ -189,7 +213,7 @@ internal sealed class EventStore : IDisposable
             foreach (var queued in group)
             {
                 queued.Error = ex;
-                queued.Done = true;
+                queued.Complete();
             }
         }
     }
@@ -204,7 +228,7 @@ internal sealed class EventStore : IDisposable
         {
             save.Error = ex;
         }
-        save.Done = true;
+        save.Complete();
     }
 
     private static readonly BulkCopyOptions s_multipleRows = new() { BulkCopyType = BulkCopyType.MultipleRows, UseParameters = true };
