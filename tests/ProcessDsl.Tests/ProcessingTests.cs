@@ -312,6 +312,34 @@ public sealed class ProcessingTests : IDisposable
         Assert.Contains("Collect", ex.InnerException!.Message);
     }
 
+    [Fact]
+    public async Task A_policy_failing_on_an_unreachable_database_is_retried_not_counted_against_the_event()
+    {
+        using var store = Persistence.Sqlite(_dir.Path);
+        var orders = (Orders)new Orders().Open(store);
+        orders.CreateNewOrder();
+        var flaky = (FlakyDatabase)new FlakyDatabase().Open(store);
+        // One policy attempt allowed: a counted failure would stop the follower at once.
+        var follower = new Follower(flaky, "Orders", orders.NotificationLog,
+            new ProcessingOptions { PolicyAttempts = 1, InitialBackoff = TimeSpan.FromMilliseconds(1) });
+        await follower.CatchUpAsync(CancellationToken.None);
+        Assert.Equal(4, flaky.Calls);
+        Assert.Equal(1, flaky.Store.Position("Orders"));
+    }
+
+    private sealed class FlakyDatabase : ProcessApplication
+    {
+        private static readonly HashSet<string> s_topics = ["ProcessDsl.Tests.Support.Order.Created"];
+        public override IReadOnlySet<string> HandledTopics => s_topics;
+        public int Calls { get; private set; }
+
+        protected override bool DispatchPolicy(Notification notification, ProcessingEvent processing)
+        {
+            if (++Calls <= 3) throw new TimeoutException("the database did not answer");
+            return true;
+        }
+    }
+
     private sealed class SavesInPolicy : ProcessApplication
     {
         private static readonly HashSet<string> s_topics = ["ProcessDsl.Tests.Support.Order.Created"];

@@ -95,6 +95,10 @@ internal sealed class Follower
         if (batch.Position <= position) return new StepResult(0, CaughtUp: true);
 
         var (scope, failedAt, error) = Run(batch.Items, batch.Items.Count);
+        // A policy that failed because the database is unreachable (its Repository.Get, say) did
+        // nothing wrong: retry the step as for any passing fault, and never count it against the event.
+        if (failedAt >= 0 && TransientFaults.Is(error!))
+            global::System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error!);
         if (failedAt > 0)
         {
             // Commit everything before the failing event, without any effect of the failed policy:
