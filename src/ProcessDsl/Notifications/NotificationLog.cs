@@ -45,12 +45,8 @@ public sealed class NotificationLog : INotificationLog
     {
         ArgumentOutOfRangeException.ThrowIfNegative(after);
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        // Everything up to the max id read first is committed (ids become visible in commit
-        // order), so the range below it is complete whatever the filter keeps.
-        var max = _store.MaxNotificationId();
-        if (max <= after) return new NotificationBatch([], after);
-        var upTo = Math.Min(max, after > long.MaxValue - limit ? long.MaxValue : after + limit);
-        return new NotificationBatch(_store.ReadRange(after, upTo, topics), upTo);
+        var (items, upTo) = _store.ReadAfter(after, limit, topics);
+        return new NotificationBatch(items, upTo);
     }
 
     /// <inheritdoc/>

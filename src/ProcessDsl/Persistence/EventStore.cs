@@ -266,6 +266,26 @@ internal sealed class EventStore : IDisposable
     {
         if (topics is { Count: 0 }) return [];
         using var db = new DataConnection(ReadOptions);
+        return ReadRange(db, after, upTo, topics);
+    }
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> ids after <paramref name="after"/>, bounded by the newest id
+    /// read first, over one connection. Everything up to that newest id is committed (ids become
+    /// visible in commit order), so the range below it is complete whatever the filter keeps.
+    /// </summary>
+    /// <returns>The notifications kept and the last id covered.</returns>
+    public (IReadOnlyList<Notification> Items, long UpTo) ReadAfter(long after, int limit, IReadOnlySet<string>? topics)
+    {
+        using var db = new DataConnection(ReadOptions);
+        var max = MaxNotificationId(db);
+        if (max <= after) return ([], after);
+        var upTo = Math.Min(max, after > long.MaxValue - limit ? long.MaxValue : after + limit);
+        return (topics is { Count: 0 } ? [] : ReadRange(db, after, upTo, topics), upTo);
+    }
+
+    private Notification[] ReadRange(DataConnection db, long after, long upTo, IReadOnlySet<string>? topics)
+    {
         var records = RangeQuery(db, after, upTo, topics).ToList();
         var result = new Notification[records.Count];
         for (var i = 0; i < result.Length; i++) result[i] = records[i].ToNotification();
