@@ -31,7 +31,7 @@ public sealed class PostgresTests
             Assert.Equal(25, runner.Get<Audit>().NotificationLog.MaxNotificationId);
 
             var tables = Tables(bankSchema, auditSchema);
-            Assert.Equal([$"{auditSchema}.audit_events", $"{auditSchema}.audit_tracking", $"{bankSchema}.bank_events", $"{bankSchema}.bank_tracking"], tables);
+            Assert.Equal([$"{auditSchema}.audit_events", $"{auditSchema}.audit_parked", $"{auditSchema}.audit_tracking", $"{bankSchema}.bank_events", $"{bankSchema}.bank_parked", $"{bankSchema}.bank_tracking"], tables);
         }
         finally
         {

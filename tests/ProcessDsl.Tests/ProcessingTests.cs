@@ -4,7 +4,7 @@ using ProcessDsl.Tests.Support;
 namespace ProcessDsl.Tests;
 
 [Collection("Reservations poison")] // PoisonOrderId is static: keep tests that use it apart
-public sealed class ProcessingTests : IDisposable
+public sealed partial class ProcessingTests : IDisposable
 {
     private static readonly TimeSpan Idle = TimeSpan.FromSeconds(60);
     private readonly TempDirectory _dir = new();
@@ -273,7 +273,10 @@ public sealed class ProcessingTests : IDisposable
             Assert.Equal("Orders", ex.Upstream);
             Assert.Equal(7, ex.NotificationId);
             Assert.Equal("ProcessDsl.Tests.Support.Order.Created", ex.Topic);
-            Assert.IsAssignableFrom<LinqToDB.LinqToDBException>(ex.InnerException);
+            // In our words, naming the type and the fix, not LinqToDB's "no fields to update".
+            var error = Assert.IsType<ArgumentException>(ex.InnerException);
+            Assert.Contains(nameof(KeylessRow), error.Message);
+            Assert.Contains("[PrimaryKey]", error.Message);
 
             // Everything before it is stored, nothing of it or after it.
             Assert.Equal(6, writers.Store.Position("Orders"));
@@ -327,6 +330,70 @@ public sealed class ProcessingTests : IDisposable
         Assert.Equal(1, flaky.Store.Position("Orders"));
     }
 
+    [Fact]
+    public async Task A_policy_that_times_out_on_its_own_is_counted_against_the_event()
+    {
+        using var store = Persistence.Sqlite(_dir.Path);
+        var orders = (Orders)new Orders().Open(store);
+        orders.CreateNewOrder();
+        var flaky = (OwnTimeouts)new OwnTimeouts().Open(store);
+        var follower = new Follower(flaky, "Orders", orders.NotificationLog,
+            new ProcessingOptions { PolicyAttempts = 2, InitialBackoff = TimeSpan.FromMilliseconds(1) });
+        // An IOException or TimeoutException of the policy's own making is a bug of the policy, not a
+        // passing fault: it is not retried for ever.
+        var ex = await Assert.ThrowsAsync<ProcessingException>(() => follower.CatchUpAsync(CancellationToken.None));
+        Assert.IsType<FileNotFoundException>(ex.InnerException);
+        Assert.Equal(2, flaky.Calls);
+        Assert.Equal(0, flaky.Store.Position("Orders"));
+    }
+
+    [Fact]
+    public async Task A_cancellation_that_is_not_the_runners_is_retried_and_never_stops_the_follower()
+    {
+        using var store = Persistence.Sqlite(_dir.Path);
+        var orders = (Orders)new Orders().Open(store);
+        orders.CreateNewOrder();
+        var flaky = (HttpTimeouts)new HttpTimeouts().Open(store);
+        var follower = new Follower(flaky, "Orders", orders.NotificationLog,
+            new ProcessingOptions { PolicyAttempts = 1, InitialBackoff = TimeSpan.FromMilliseconds(1) });
+        using var ours = new CancellationTokenSource();
+        await follower.CatchUpAsync(ours.Token);
+        Assert.Equal(4, flaky.Calls);
+        Assert.Equal(1, flaky.Store.Position("Orders"));
+
+        // The runner's own token does stop it.
+        orders.CreateNewOrder();
+        await ours.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => follower.CatchUpAsync(ours.Token));
+    }
+
+    private sealed class OwnTimeouts : ProcessApplication
+    {
+        private static readonly HashSet<string> s_topics = ["ProcessDsl.Tests.Support.Order.Created"];
+        public override IReadOnlySet<string> HandledTopics => s_topics;
+        public int Calls { get; private set; }
+
+        protected override bool DispatchPolicy(Notification notification, ProcessingEvent processing)
+        {
+            Calls++;
+            throw new FileNotFoundException("the policy's own template is missing", "template.txt");
+        }
+    }
+
+    private sealed class HttpTimeouts : ProcessApplication
+    {
+        private static readonly HashSet<string> s_topics = ["ProcessDsl.Tests.Support.Order.Created"];
+        public override IReadOnlySet<string> HandledTopics => s_topics;
+        public int Calls { get; private set; }
+
+        protected override bool DispatchPolicy(Notification notification, ProcessingEvent processing)
+        {
+            // What HttpClient throws when its own timeout passes.
+            if (++Calls <= 3) throw new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout of 100 seconds elapsing.");
+            return true;
+        }
+    }
+
     private sealed class FlakyDatabase : ProcessApplication
     {
         private static readonly HashSet<string> s_topics = ["ProcessDsl.Tests.Support.Order.Created"];
@@ -335,7 +402,8 @@ public sealed class ProcessingTests : IDisposable
 
         protected override bool DispatchPolicy(Notification notification, ProcessingEvent processing)
         {
-            if (++Calls <= 3) throw new TimeoutException("the database did not answer");
+            // What the store's own calls raise when the database is busy or away.
+            if (++Calls <= 3) throw new Microsoft.Data.Sqlite.SqliteException("database is locked", 5);
             return true;
         }
     }

@@ -78,7 +78,15 @@ public abstract class Application
     }
 
     /// <summary>A LINQ query over this application's rows of a LinqToDB-mapped type; the table is created if missing.</summary>
-    public IQueryable<T> Query<T>() where T : class => Store.Query<T>();
+    /// <remarks>
+    /// Inside a policy of this application the query runs in the processing step's transaction: it
+    /// sees the rows the step saved or deleted so far, whatever the batch size.
+    /// </remarks>
+    public IQueryable<T> Query<T>() where T : class
+    {
+        var scope = ProcessingScope.Current;
+        return scope is not null && scope.Owner == this ? scope.Step.Query<T>() : Store.Query<T>();
+    }
 
     /// <summary>After a commit: forget pending events, refresh the cache, publish, prompt.</summary>
     internal void Committed(PendingEvents pending, long lastNotificationId)

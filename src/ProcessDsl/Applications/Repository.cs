@@ -89,7 +89,11 @@ public sealed class Repository
                 _recency.AddFirst(node);
             }
         }
-        var newer = _application.Store.ReadAggregate(id, cached.Count);
+        // Inside a processing step of this application, read through the step's transaction.
+        var scope = ProcessingScope.Current;
+        var newer = scope is not null && scope.Owner == _application
+            ? scope.Step.ReadAggregate(id, cached.Count)
+            : _application.Store.ReadAggregate(id, cached.Count);
         if (newer.Count == 0) return cached;
         var events = new List<DomainEvent>(cached.Count + newer.Count);
         events.AddRange(cached);

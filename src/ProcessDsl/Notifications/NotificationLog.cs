@@ -45,7 +45,7 @@ public sealed class NotificationLog : INotificationLog
     {
         ArgumentOutOfRangeException.ThrowIfNegative(after);
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        var (items, upTo) = _store.ReadAfter(after, limit, topics);
+        var (items, upTo) = _store.ReadAfter(after, limit, topics is null ? null : TopicList(topics));
         return new NotificationBatch(items, upTo);
     }
 
@@ -54,6 +54,18 @@ public sealed class NotificationLog : INotificationLog
     {
         cancellationToken.ThrowIfCancellationRequested();
         return Task.FromResult(Select(after, limit, topics));
+    }
+
+    // A follower asks with the same set every step: keep its list form.
+    private (IReadOnlySet<string> Set, string[] List)? _lastTopics;
+
+    private string[] TopicList(IReadOnlySet<string> topics)
+    {
+        if (_lastTopics is { } last && ReferenceEquals(last.Set, topics)) return last.List;
+        var list = topics.ToArray();
+        Array.Sort(list, StringComparer.Ordinal);
+        _lastTopics = (topics, list);
+        return list;
     }
 
     private Section GetSection(string sectionId)

@@ -49,11 +49,11 @@ public static class Replication
         for (var i = 0; i < events.Length; i++)
         {
             var n = notifications[i];
-            events[i] = new NewEvent(n.OriginatorId, n.OriginatorVersion, n.Topic, n.State, TimestampOf(n.State));
+            events[i] = new NewEvent(n.OriginatorId, n.OriginatorVersion, n.Topic, n.State, TimestampOf(n.State), n.Version);
         }
         // A racing replicator that stored any of these first makes this append fail on the unique
         // (originator id, version) of the very first copy, so ids cannot shift.
-        var last = replica.Store.Append(events);
+        var last = replica.Store.AppendSave(events);
         if (last != notifications[^1].Id)
             throw new InvalidOperationException(
                 $"Copies for '{replica.Name}' were stored up to id {last}, not {notifications[^1].Id}: the replica's log has events that are not copies.");

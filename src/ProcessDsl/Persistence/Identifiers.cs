@@ -7,7 +7,7 @@ namespace ProcessDsl;
 /// Validates the names that become SQL identifiers (application names, table names). Values never
 /// reach SQL text; these names do, so they are restricted to letters, digits and underscores.
 /// </summary>
-internal static partial class Identifiers
+public static partial class Identifiers
 {
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9_]{0,47}$")]
     private static partial Regex ApplicationName();

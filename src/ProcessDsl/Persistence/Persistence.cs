@@ -1,4 +1,5 @@
-using System.Collections.Concurrent;
+using System.Data;
+using System.Data.Common;
 using LinqToDB;
 using LinqToDB.Data;
 
@@ -6,12 +7,28 @@ namespace ProcessDsl;
 
 /// <summary>
 /// Where applications store their events, tracking records and projection rows. Choose one with
-/// <see cref="Sqlite"/> (embedded, the default), <see cref="InMemory"/> (throwaway) or a server store.
-/// One instance serves every application of a system; dispose it after the runner.
+/// <see cref="Sqlite"/> (embedded, the default), <see cref="InMemory"/> (throwaway) or a server store
+/// (<c>Persistence.Postgres</c> in the ProcessDsl.PostgreSql package). One instance serves every
+/// application of a system; dispose it after the runner.
 /// </summary>
+/// <remarks>
+/// <para>
+/// <b>Writing a storage provider.</b> A provider derives from this class and supplies what differs
+/// between database engines, through the <c>protected internal</c> members below: how connections
+/// are opened (<see cref="OpenConnection"/>, <see cref="QueryOptions"/>), the tables
+/// (<see cref="TablesOf"/>, <see cref="CreateTables"/>, <see cref="CreateRowTable"/>), the append
+/// lock that keeps notification ids contiguous (<see cref="AppendLockSql"/>), how events are inserted
+/// (<see cref="InsertEvents"/>), what an error means (<see cref="Classify"/>), its prompt transport
+/// (<see cref="CreatePromptTransport"/>) and how another process reopens it (<see cref="ShareableSpec"/>).
+/// Everything else (group commit, the processing step as one transaction, conditional tracking
+/// updates, reading) is the library's and the same for every provider. To wrap a provider (fault
+/// injection, tracing), derive from <see cref="DelegatingPersistence"/>. See <c>docs/providers.md</c>.
+/// </para>
+/// </remarks>
 public abstract class Persistence : IDisposable
 {
-    private readonly ConcurrentDictionary<string, Lazy<EventStore>> _stores = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, EventStore> _stores = new(StringComparer.Ordinal);
+    private readonly Lock _storesLock = new();
     private int _disposed;
 
     /// <summary>
@@ -22,13 +39,10 @@ public abstract class Persistence : IDisposable
     public static SqlitePersistence Sqlite(string directory, SqliteDurability durability = SqliteDurability.Full) =>
         new(directory, durability, deleteOnDispose: false);
 
-    /// <summary>PostgreSQL at <paramref name="connectionString"/> (an Npgsql connection string), pooled; see <see cref="PostgresPersistence"/>.</summary>
-    public static PostgresPersistence Postgres(string connectionString, PostgresOptions? options = null) =>
-        new(connectionString, options);
-
     /// <summary>
     /// A throwaway store for tests and demos: SQLite files in a new temporary folder (on a
     /// memory-backed file system where the machine has one), without fsync, deleted on dispose.
+    /// Every guarantee of the other stores holds (contiguous ids, one atomic step, conflicts detected).
     /// </summary>
     public static SqlitePersistence InMemory()
     {
@@ -37,39 +51,120 @@ public abstract class Persistence : IDisposable
         return new SqlitePersistence(directory, SqliteDurability.Off, deleteOnDispose: true);
     }
 
-    /// <summary>A short description of the store for logs, e.g. <c>sqlite:/data</c>.</summary>
+    /// <summary>A short description of the store for logs, e.g. <c>sqlite:/data</c> (never a password).</summary>
     public abstract string Description { get; }
 
+    /// <summary>
+    /// A store spec, as <see cref="StoreSpec.Open"/> reads it, that opens this same store in another
+    /// process (worker processes use it), or null when the store cannot be shared between processes.
+    /// It may contain secrets: pass it through the environment, never a command line.
+    /// </summary>
+    public virtual string? ShareableSpec => null;
+
     /// <summary>The event store of one application, created (with its tables) on first use.</summary>
+    /// <remarks>A failure to open it (a database that is down) is not remembered: the next call tries again.</remarks>
     internal EventStore Store(string application)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         Identifiers.ValidateApplicationName(application);
-        return _stores.GetOrAdd(application, name => new Lazy<EventStore>(() => new EventStore(this, name))).Value;
+        lock (_storesLock)
+        {
+            if (_stores.TryGetValue(application, out var existing)) return existing;
+            var store = new EventStore(this, application);
+            _stores.Add(application, store);
+            return store;
+        }
     }
 
-    // The dialect: what differs between database engines.
+    // ---- The provider seam: what differs between database engines. ----
 
-    /// <summary>Opens the connection an application writes through (one per application).</summary>
-    internal abstract DataConnection OpenWriter(string application);
+    /// <summary>
+    /// Opens a connection to an application's database: the one it writes through
+    /// (<see cref="StoreConnectionKind.Writer"/>, held for the store's lifetime) or one of the held
+    /// reader connections (<see cref="StoreConnectionKind.Reader"/>). The result must be open.
+    /// </summary>
+    protected internal abstract DataConnection OpenConnection(string application, StoreConnectionKind kind);
 
-    /// <summary>Options for short-lived read connections (pooled).</summary>
-    internal abstract DataOptions ReadOptions(string application);
+    /// <summary>Options for the short-lived connections of users' queries outside processing steps (pooled).</summary>
+    protected internal abstract DataOptions QueryOptions(string application);
 
-    /// <summary>The table names of an application's events and tracking.</summary>
-    internal virtual (string Events, string Tracking) TableNames(string application)
+    /// <summary>
+    /// The names of an application's tables, validated. The default is <c>x_events</c> and
+    /// <c>x_tracking</c> for application <c>X</c> in snake case, without a schema.
+    /// </summary>
+    protected internal virtual StoreTables TablesOf(string application)
     {
         var snake = Identifiers.SnakeCase(application);
-        return (Identifiers.ValidateSqlName(snake + "_events", "Table name"), Identifiers.ValidateSqlName(snake + "_tracking", "Table name"));
+        return new StoreTables(snake + "_events", snake + "_tracking", snake + "_parked", Schema: null);
     }
 
-    /// <summary>Creates the tables if they do not exist.</summary>
-    internal abstract void CreateTables(DataConnection db, string eventsTable, string trackingTable);
+    /// <summary>Creates an application's tables if they do not exist (idempotent, safe when processes race).</summary>
+    protected internal abstract void CreateTables(DataConnection db, StoreTables tables);
 
-    /// <summary>Serialises notification-id assignment within a write transaction.</summary>
-    internal virtual void LockForAppend(DataConnection db, string eventsTable)
+    /// <summary>
+    /// Creates the table of a projection row type inside the current transaction of
+    /// <paramref name="db"/>, idempotently (<paramref name="create"/> uses <c>CREATE TABLE IF NOT EXISTS</c>).
+    /// A provider whose catalog races under concurrent DDL takes a lock first.
+    /// </summary>
+    protected internal virtual void CreateRowTable(DataConnection db, Action<DataConnection> create)
+    {
+        ArgumentNullException.ThrowIfNull(create);
+        create(db);
+    }
+
+    /// <summary>
+    /// A statement that, run inside an append transaction before the newest id is read, serialises
+    /// notification-id assignment for the application until commit (PostgreSQL: an exclusive table
+    /// lock), or null where the transaction itself is exclusive (SQLite's <c>BEGIN IMMEDIATE</c>).
+    /// </summary>
+    protected internal virtual string? AppendLockSql(StoreTables tables) => null;
+
+    /// <summary>
+    /// Inserts events (ids already assigned, consecutive) in the current transaction. The default runs
+    /// one prepared single-row <c>INSERT</c> per event on the held connection, which is what an
+    /// embedded database does fastest; a server provider overrides it to send them in one round trip.
+    /// </summary>
+    protected internal virtual void InsertEvents(StoreCommands commands, StoreTables tables, IReadOnlyList<StoredEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(commands);
+        ArgumentNullException.ThrowIfNull(tables);
+        ArgumentNullException.ThrowIfNull(events);
+        var insert = commands.Prepare(
+            $"INSERT INTO {tables.Events} (notification_id, originator_id, originator_version, topic, state, \"timestamp\", version) " +
+            "VALUES (@id, @originator, @version, @topic, @state, @timestamp, @v)",
+            ("id", DbType.Int64), ("originator", DbType.Guid), ("version", DbType.Int64), ("topic", DbType.String),
+            ("state", DbType.Binary), ("timestamp", DbType.Int64), ("v", DbType.Int32));
+        foreach (var e in events)
+        {
+            insert.Set(0, e.NotificationId).Set(1, e.OriginatorId).Set(2, e.OriginatorVersion).Set(3, e.Topic)
+                .Set(4, e.State).Set(5, e.Timestamp).Set(6, e.Version);
+            insert.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>
+    /// Called inside an append transaction that stored events, just before it commits, with the last
+    /// notification id assigned (PostgreSQL sends its prompt here, delivered only if the commit succeeds).
+    /// </summary>
+    protected internal virtual void Appending(StoreCommands commands, string application, long lastNotificationId)
     {
     }
+
+    /// <summary>
+    /// How a <see cref="Guid"/> parameter is bound: <see cref="DbType.Guid"/> (a native uuid) by default;
+    /// a provider that stores them as 16 bytes says <see cref="DbType.Binary"/>.
+    /// </summary>
+    protected internal virtual DbType GuidParameterType => DbType.Guid;
+
+    /// <summary>Commits the current transaction of <paramref name="db"/>. A wrapper may fail here to test unknown outcomes.</summary>
+    protected internal virtual void CommitTransaction(DataConnection db)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        db.CommitTransaction();
+    }
+
+    /// <summary>What a database error means: see <see cref="StoreFault"/>. Unknown errors are <see cref="StoreFault.Permanent"/>.</summary>
+    protected internal abstract StoreFault Classify(Exception exception, StoreTables tables);
 
     /// <summary>
     /// The transport that carries prompts between processes sharing this store, or null where
@@ -77,48 +172,107 @@ public abstract class Persistence : IDisposable
     /// </summary>
     public virtual PromptTransport? CreatePromptTransport() => null;
 
-    /// <summary>
-    /// Called inside an append transaction that stored events, just before it commits, with the last
-    /// notification id assigned (PostgreSQL sends its prompt here, delivered only if the commit succeeds).
-    /// </summary>
-    internal virtual void Appending(DataConnection db, string application, long lastNotificationId)
+    /// <summary>Whether an exception (or one inside it) is a passing database fault of this store.</summary>
+    internal bool IsTransient(Exception exception, StoreTables tables)
     {
-    }
-
-    /// <summary>Whether an exception is a unique-constraint violation.</summary>
-    internal abstract bool IsUniqueViolation(Exception exception);
-
-    /// <summary>Whether a unique violation is on the notification id (the primary key) of <paramref name="eventsTable"/>.</summary>
-    internal virtual bool IsNotificationIdViolation(Exception exception, string eventsTable) => false;
-
-    /// <summary>
-    /// Whether an exception says the connection itself is broken (the server cut it), so that a write
-    /// that failed before its first statement completed may be retried on a fresh connection.
-    /// </summary>
-    internal virtual bool IsBrokenConnection(Exception exception) => false;
-
-    /// <summary>
-    /// Creates the table of a projection row type (idempotently: <paramref name="create"/> uses
-    /// <c>CREATE TABLE IF NOT EXISTS</c>). Marks <paramref name="progress"/> once its first statement completed.
-    /// </summary>
-    internal virtual void CreateRowTable(DataConnection db, EventStore.WriteProgress progress, Action<DataConnection> create)
-    {
-        progress.Sent = true;
-        create(db);
+        for (var ex = exception; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is DbException or StoreUnavailableException)
+            {
+                var fault = ex is StoreUnavailableException ? StoreFault.Transient : Classify(ex, tables);
+                if (fault is StoreFault.Transient or StoreFault.BrokenConnection) return true;
+            }
+        }
+        return false;
     }
 
     /// <inheritdoc/>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        foreach (var store in _stores.Values)
-            if (store.IsValueCreated) store.Value.Dispose();
+        lock (_storesLock)
+        {
+            foreach (var store in _stores.Values) store.Dispose();
+            _stores.Clear();
+        }
         Dispose(true);
         GC.SuppressFinalize(this);
     }
 
     /// <summary>Releases what the concrete store holds.</summary>
     protected virtual void Dispose(bool disposing)
+    {
+    }
+}
+
+/// <summary>Which connection of an application <see cref="Persistence.OpenConnection"/> opens.</summary>
+public enum StoreConnectionKind
+{
+    /// <summary>The one connection an application writes through (appends, processing steps), held.</summary>
+    Writer,
+
+    /// <summary>A held connection for reads (notification logs, aggregates, positions).</summary>
+    Reader,
+}
+
+/// <summary>What a database error means to the library.</summary>
+public enum StoreFault
+{
+    /// <summary>It would happen again the same way (a bad row, a schema problem): pinned to its event and reported.</summary>
+    Permanent,
+
+    /// <summary>It passes (busy, locked, a serialization failure, the server restarting): retried with backoff.</summary>
+    Transient,
+
+    /// <summary>The connection itself is broken: transient, and a write that failed before its first statement may be retried at once on a new connection.</summary>
+    BrokenConnection,
+
+    /// <summary>A unique-constraint violation (a stale aggregate version, a tracking row inserted twice).</summary>
+    UniqueViolation,
+
+    /// <summary>A unique violation on the notification id itself: the append lock did not hold.</summary>
+    NotificationIdViolation,
+}
+
+/// <summary>
+/// The validated names of an application's tables, each ready to put in SQL (quoted where the
+/// provider needs it, qualified by <paramref name="Schema"/> when there is one).
+/// </summary>
+/// <param name="EventsName">The events table's bare name (<c>orders_events</c>).</param>
+/// <param name="TrackingName">The tracking table's bare name.</param>
+/// <param name="ParkedName">The parked-events table's bare name.</param>
+/// <param name="Schema">The schema, or null for the connection's default.</param>
+public sealed record StoreTables(string EventsName, string TrackingName, string ParkedName, string? Schema)
+{
+    /// <summary>The events table as SQL text.</summary>
+    public string Events { get; } = Qualify(Schema, Identifiers.ValidateSqlName(EventsName, "Table name"));
+
+    /// <summary>The tracking table as SQL text.</summary>
+    public string Tracking { get; } = Qualify(Schema, Identifiers.ValidateSqlName(TrackingName, "Table name"));
+
+    /// <summary>The parked-events table as SQL text.</summary>
+    public string Parked { get; } = Qualify(Schema, Identifiers.ValidateSqlName(ParkedName, "Table name"));
+
+    // Validated identifiers are lower-case letters, digits and underscores; quoting makes reserved words safe too.
+    private static string Qualify(string? schema, string name) =>
+        schema is null ? "\"" + name + "\"" : "\"" + Identifiers.ValidateSqlName(schema, "Schema name") + "\".\"" + name + "\"";
+}
+
+/// <summary>An event as stored: its notification id assigned.</summary>
+/// <param name="NotificationId">Its position in the application sequence.</param>
+/// <param name="OriginatorId">The aggregate.</param>
+/// <param name="OriginatorVersion">The aggregate's version after it.</param>
+/// <param name="Topic">The event's topic.</param>
+/// <param name="State">UTF-8 JSON.</param>
+/// <param name="Timestamp">UTC ticks.</param>
+/// <param name="Version">The event class's version it was written at.</param>
+public sealed record StoredEvent(long NotificationId, Guid OriginatorId, long OriginatorVersion, string Topic, byte[] State, long Timestamp, int Version);
+
+/// <summary>The database cannot be reached right now (raised by the library's own calls; always transient).</summary>
+public sealed class StoreUnavailableException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public StoreUnavailableException(string message, Exception? inner = null) : base(message, inner)
     {
     }
 }

@@ -1,17 +1,21 @@
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 
 namespace ProcessDsl;
 
 /// <summary>
 /// One process application following one upstream log. A step reads a batch after the tracking
-/// position (only the topics the policies handle), runs the policies, and commits the new events,
-/// the row changes and the moved position together; the position update names the position it
-/// replaces, so a racing worker's step conflicts and is rolled back instead of repeated.
+/// position (only the topics the policies handle) and runs the policies inside one transaction of
+/// the application's store (<see cref="StepTransaction"/>): their reads see the step's own writes,
+/// and the new events, the row changes and the moved position commit together. The position update
+/// names the position it replaces, so a racing worker's step conflicts and is rolled back instead
+/// of repeated. A policy that throws rolls back everything of its step.
 /// </summary>
 internal sealed class Follower
 {
     private readonly ProcessApplication _application;
     private readonly ProcessingOptions _options;
+    private readonly IReadOnlyList<string> _topics;
     private long? _position;
     private int _failures;
     private long _failingId;
@@ -23,6 +27,7 @@ internal sealed class Follower
         Upstream = upstream;
         UpstreamLog = upstreamLog;
         _options = options;
+        _topics = [.. application.HandledTopics];
     }
 
     public string Upstream { get; }
@@ -34,10 +39,13 @@ internal sealed class Follower
     /// <summary>The position as last read or committed by this follower (null before the first step).</summary>
     public long? KnownPosition => _position;
 
+    private EventStore Store => _application.Store;
+
     /// <summary>
-    /// Steps until caught up with the upstream log. Transient faults (database errors, conflicts)
-    /// are retried with backoff; a policy failing <see cref="ProcessingOptions.PolicyAttempts"/>
-    /// times on the same event raises <see cref="ProcessingException"/>.
+    /// Steps until caught up with the upstream log. Passing faults (database errors, conflicts, a
+    /// cancellation that is not <paramref name="cancellationToken"/>'s) are retried with backoff; a
+    /// policy failing <see cref="ProcessingOptions.PolicyAttempts"/> times on the same event raises
+    /// <see cref="ProcessingException"/>, or parks the event when <see cref="ProcessingOptions.ParkFailingEvents"/> is on.
     /// </summary>
     /// <returns>The number of upstream notifications covered.</returns>
     public async Task<long> CatchUpAsync(CancellationToken cancellationToken)
@@ -50,7 +58,7 @@ internal sealed class Follower
             StepResult result;
             try
             {
-                result = Step();
+                result = Step(cancellationToken);
                 transientFailures = 0;
             }
             catch (StepFailure failure)
@@ -62,15 +70,25 @@ internal sealed class Follower
                 }
                 _failures++;
                 if (_failures >= _options.PolicyAttempts)
-                    throw new ProcessingException(Application, Upstream, failure.Notification.Id, failure.Notification.Topic, failure.InnerException!);
+                {
+                    if (!_options.ParkFailingEvents || failure.What != "policy")
+                        throw new ProcessingException(Application, Upstream, failure.Notification.Id, failure.Notification.Topic, failure.InnerException!);
+                    Park(failure);
+                    continue;
+                }
                 _application.Logger.LogWarning(failure.InnerException, "{Application}: {What} failed on notification {Id} from {Upstream} (attempt {Attempt}); retrying",
-                    Application, failure.Message, failure.Notification.Id, Upstream, _failures);
+                    Application, failure.What, failure.Notification.Id, Upstream, _failures);
                 await Task.Delay(_options.Backoff(_failures), cancellationToken).ConfigureAwait(false);
                 continue;
             }
-            catch (Exception ex) when (ex is not (ProcessingException or OperationCanceledException))
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                // Conflicts and database faults: the step was rolled back whole; resume from the stored position.
+                throw;
+            }
+            catch (Exception ex) when (ex is not ProcessingException)
+            {
+                // Conflicts, database faults, a timeout inside a policy: the step was rolled back whole;
+                // resume from the stored position.
                 _position = null;
                 transientFailures++;
                 if (_options.TransientAttempts > 0 && transientFailures >= _options.TransientAttempts) throw;
@@ -85,98 +103,168 @@ internal sealed class Follower
     }
 
     /// <summary>One step: read a batch, run the policies, commit.</summary>
-    internal StepResult Step()
+    internal StepResult Step(CancellationToken cancellationToken = default)
     {
-        var position = _position ??= _application.Store.Position(Upstream);
+        var position = _position ??= Store.Position(Upstream);
         // After a commit failed for a reason that is not a passing fault, go one event at a time
         // through that batch, so the failure is pinned to the event that causes it.
         var limit = position < _isolateUntil ? 1 : _options.MaxBatchSize;
         var batch = UpstreamLog.Select(position, limit, _application.HandledTopics);
         if (batch.Position <= position) return new StepResult(0, CaughtUp: true);
 
-        var (scope, failedAt, error) = Run(batch.Items, batch.Items.Count);
-        // A policy that failed because the database is unreachable (its Repository.Get, say) did
-        // nothing wrong: retry the step as for any passing fault, and never count it against the event.
-        if (failedAt >= 0 && TransientFaults.Is(error!))
-            global::System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error!);
-        if (failedAt > 0)
+        var items = batch.Items;
+        var count = items.Count;
+        var newPosition = batch.Position;
+        StepFailure? failure = null;
+        while (true)
         {
-            // Commit everything before the failing event, without any effect of the failed policy:
-            // run the policies again on that prefix alone (they are deterministic).
-            (scope, _, _) = Run(batch.Items, failedAt);
+            var (failedAt, error) = RunAndCommit(items, count, position, newPosition, cancellationToken);
+            if (failedAt < 0) break;
+            // Nothing of the failed run is stored. Commit what came before the failing event, from a
+            // run of its own (policies are deterministic); if that run fails earlier, that event is
+            // the one to report.
+            failure = new StepFailure("policy", items[failedAt], error!);
+            count = failedAt;
+            newPosition = items[failedAt].Id - 1;
+            if (newPosition <= position) break;
         }
-        var newPosition = failedAt >= 0 ? batch.Items[failedAt].Id - 1 : batch.Position;
-        if (newPosition > position)
-        {
-            try
-            {
-                Commit(scope, position, newPosition);
-            }
-            catch (Exception ex) when (!TransientFaults.Is(ex) && batch.Items.Count > 0)
-            {
-                var covered = failedAt >= 0 ? failedAt : batch.Items.Count;
-                if (covered <= 1) throw new StepFailure("commit", batch.Items[0], ex);
-                _isolateUntil = newPosition;
-                throw;
-            }
-        }
-        if (failedAt >= 0) throw new StepFailure("policy", batch.Items[failedAt], error!);
+        if (failure is not null) throw failure;
         return new StepResult(newPosition - position, CaughtUp: false);
     }
 
-    private (ProcessingScope Scope, int FailedAt, Exception? Error) Run(IReadOnlyList<Notification> items, int count)
+    /// <summary>
+    /// Runs the policies on the first <paramref name="count"/> items in one step and commits them
+    /// with the position moved to <paramref name="newPosition"/>; or, when a policy throws, rolls
+    /// everything back and returns which one failed.
+    /// </summary>
+    private (int FailedAt, Exception? Error) RunAndCommit(IReadOnlyList<Notification> items, int count, long position, long newPosition, CancellationToken cancellationToken)
     {
-        var scope = new ProcessingScope(_application);
-        try
+        PendingEvents pending;
+        long last;
+        using (var step = Store.BeginStep())
         {
-            for (var i = 0; i < count; i++)
+            var scope = new ProcessingScope(_application, step);
+            try
             {
-                var processing = new ProcessingEvent(scope, Upstream, items[i]);
-                try
+                for (var i = 0; i < count; i++)
                 {
-                    _application.Dispatch(items[i], processing);
-                }
-                catch (Exception ex)
-                {
-                    return (scope, i, ex);
+                    try
+                    {
+                        _application.Dispatch(items[i], new ProcessingEvent(scope, Upstream, items[i]));
+                    }
+                    catch (Exception ex)
+                    {
+                        // A database fault of the library's own calls, or a cancellation that is not
+                        // ours (an HTTP timeout): the policy did nothing wrong; retry the step as for
+                        // any passing fault, never counting it against the event.
+                        if (Store.IsTransient(ex) || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+                            ExceptionDispatchInfo.Throw(ex);
+                        if (ex is OperationCanceledException) throw;
+                        return (i, ex);
+                    }
                 }
             }
-            return (scope, -1, null);
-        }
-        finally
-        {
-            // The scope is only current while policies run.
-            scope.Dispose();
-        }
-    }
-
-    private void Commit(ProcessingScope scope, long expected, long newPosition)
-    {
-        var pending = PendingEvents.Of(scope.Aggregates);
-        long last;
-        try
-        {
-            last = _application.Store.Append(pending.Events, [new TrackingUpdate(Upstream, expected, newPosition)], scope.Rows);
-        }
-        catch
-        {
-            foreach (var aggregate in scope.Aggregates) _application.Repository.Forget(aggregate.Id);
-            _position = null;
-            throw;
+            finally
+            {
+                // The scope is only current while policies run.
+                scope.Dispose();
+            }
+            pending = PendingEvents.Of(scope.Aggregates);
+            try
+            {
+                last = step.Commit(pending.Events, new TrackingUpdate(Upstream, position, newPosition));
+            }
+            catch (Exception ex) when (!Store.IsTransient(ex) && count > 0)
+            {
+                _position = null;
+                if (count <= 1) throw new StepFailure("commit", items[0], ex);
+                _isolateUntil = newPosition;
+                throw;
+            }
+            catch
+            {
+                _position = null;
+                throw;
+            }
         }
         _position = newPosition;
         _application.Committed(pending, last);
+        return (-1, null);
+    }
+
+    /// <summary>Sets a failing event aside: parked with the position moved past it, in one transaction.</summary>
+    private void Park(StepFailure failure)
+    {
+        var position = _position ??= Store.Position(Upstream);
+        var notification = failure.Notification;
+        var error = failure.InnerException!;
+        var parked = new ParkedEvent(Application, Upstream, notification.Id, notification.Topic, error.GetType().FullName ?? error.GetType().Name,
+            error.Message, _failures, DateTimeOffset.UtcNow);
+        using (var step = Store.BeginStep())
+        {
+            try
+            {
+                step.Commit([], new TrackingUpdate(Upstream, position, notification.Id), parked);
+            }
+            catch
+            {
+                _position = null;
+                throw;
+            }
+        }
+        _position = notification.Id;
+        _failures = 0;
+        _application.Logger.LogError(error, "{Application}: parked notification {Id} (topic '{Topic}') from {Upstream} after {Attempts} attempts",
+            Application, notification.Id, notification.Topic, Upstream, parked.Attempts);
+    }
+
+    /// <summary>
+    /// Processes a parked event again, exactly once: its policy runs in a step whose commit also
+    /// deletes the parked record (a racing retry finds it gone and conflicts). The position is not moved.
+    /// </summary>
+    /// <returns>False when the event is no longer parked.</returns>
+    internal bool RetryParked(long notificationId)
+    {
+        var batch = UpstreamLog.Select(notificationId - 1, 1, null);
+        if (batch.Items.Count == 0 || batch.Items[0].Id != notificationId)
+            throw new InvalidOperationException($"Application '{Application}': parked notification {notificationId} is not in the log of '{Upstream}'.");
+        var notification = batch.Items[0];
+        PendingEvents pending;
+        long last;
+        using (var step = Store.BeginStep())
+        {
+            var scope = new ProcessingScope(_application, step);
+            try
+            {
+                _application.Dispatch(notification, new ProcessingEvent(scope, Upstream, notification));
+            }
+            catch (Exception ex)
+            {
+                throw new ProcessingException(Application, Upstream, notification.Id, notification.Topic, ex);
+            }
+            finally
+            {
+                scope.Dispose();
+            }
+            pending = PendingEvents.Of(scope.Aggregates);
+            if (!step.Unpark(Upstream, notificationId)) return false;
+            last = step.Commit(pending.Events, tracking: null);
+        }
+        _application.Committed(pending, last);
+        return true;
     }
 
     internal readonly record struct StepResult(long Covered, bool CaughtUp);
 
     /// <summary>
-    /// A policy threw (the events before it are committed), or the commit of one event's effects
-    /// failed for a reason that is not a passing fault (a row that cannot be mapped, an event type
-    /// without a topic): retried, then reported as a <see cref="ProcessingException"/> naming it.
+    /// A policy threw (nothing of its run is stored; the events before it are), or the commit of one
+    /// event's effects failed for a reason that is not a passing fault (a row that cannot be mapped):
+    /// retried, then reported as a <see cref="ProcessingException"/> naming it.
     /// </summary>
     private sealed class StepFailure(string what, Notification notification, Exception inner) : Exception(what, inner)
     {
+        public string What { get; } = what;
+
         public Notification Notification { get; } = notification;
     }
 }

@@ -12,6 +12,15 @@ public sealed record ProcessingOptions
     /// <summary>How often a step may fail for other reasons (database faults) in a row before the error is raised; 0 retries for ever (default 0).</summary>
     public int TransientAttempts { get; init; }
 
+    /// <summary>
+    /// Whether an event whose policy fails <see cref="PolicyAttempts"/> times is parked instead of
+    /// stopping the follower (default false: nothing is ever skipped silently). A parked event is
+    /// written to the application's parked-events table in the same transaction that moves the
+    /// position past it; the follower goes on, <c>Runner.Parked</c> lists it and
+    /// <c>Runner.RetryParkedAsync</c> processes it again, exactly once.
+    /// </summary>
+    public bool ParkFailingEvents { get; init; }
+
     /// <summary>The first retry delay; each further attempt doubles it, up to <see cref="MaxBackoff"/>.</summary>
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(10);
 
@@ -20,8 +29,9 @@ public sealed record ProcessingOptions
 
     internal TimeSpan Backoff(int attempt)
     {
+        // Exponential with "equal jitter": half the delay fixed, half random, so racing workers spread out.
         var factor = Math.Pow(2, Math.Min(attempt - 1, 20));
-        var delay = TimeSpan.FromTicks((long)Math.Min(InitialBackoff.Ticks * factor, MaxBackoff.Ticks));
-        return delay;
+        var ticks = (long)Math.Min(InitialBackoff.Ticks * factor, MaxBackoff.Ticks);
+        return TimeSpan.FromTicks(ticks / 2 + (long)(Random.Shared.NextDouble() * (ticks / 2)));
     }
 }

@@ -2,7 +2,7 @@ namespace ProcessDsl;
 
 /// <summary>
 /// The state of one processing step while its policies run: the aggregates collected so far (so a
-/// later policy in the same batch gets them as changed, not as stored) and the row changes.
+/// later policy in the same batch gets them as changed, not as stored) and its unit of work.
 /// Policies run synchronously on the step's thread, so the current scope is thread-static.
 /// </summary>
 internal sealed class ProcessingScope : IDisposable
@@ -12,9 +12,10 @@ internal sealed class ProcessingScope : IDisposable
     private readonly ProcessingScope? _outer;
     private readonly Dictionary<Guid, Aggregate> _byId = [];
 
-    public ProcessingScope(Application owner)
+    public ProcessingScope(Application owner, StepTransaction step)
     {
         Owner = owner;
+        Step = step;
         _outer = t_current;
         t_current = this;
     }
@@ -23,10 +24,11 @@ internal sealed class ProcessingScope : IDisposable
 
     public Application Owner { get; }
 
+    /// <summary>The step's unit of work: its reads and row writes go through it.</summary>
+    public StepTransaction Step { get; }
+
     /// <summary>Collected aggregates, in the order first collected.</summary>
     public List<Aggregate> Aggregates { get; } = [];
-
-    public List<RowChange> Rows { get; } = [];
 
     public void Collect(Aggregate aggregate)
     {

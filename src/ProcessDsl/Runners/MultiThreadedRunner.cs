@@ -28,7 +28,7 @@ public sealed class MultiThreadedRunner : Runner
 
     private protected override Task OnStartAsync(CancellationToken cancellationToken)
     {
-        foreach (var definition in System.Applications)
+        foreach (var definition in Definition.Applications)
         {
             if (FollowersOf(definition.Name).Count == 0) continue;
             var channel = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
@@ -77,7 +77,7 @@ public sealed class MultiThreadedRunner : Runner
 
     private protected override void OnSaved(Application application, long lastNotificationId)
     {
-        foreach (var follower in System.FollowersOf(application.Name))
+        foreach (var follower in Definition.FollowersOf(application.Name))
             if (_prompts.TryGetValue(follower.Name, out var channel)) channel.Writer.TryWrite(true);
     }
 

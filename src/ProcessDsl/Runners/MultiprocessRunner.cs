@@ -57,7 +57,7 @@ public sealed class MultiprocessRunner : Runner
     private protected override Task OnStartAsync(CancellationToken cancellationToken)
     {
         var (executable, prefix) = WorkerCommand();
-        foreach (var definition in System.Applications)
+        foreach (var definition in Definition.Applications)
         {
             if (FollowersOf(definition.Name).Count == 0) continue;
             var worker = new Worker(this, definition.Name, executable, prefix);

@@ -12,22 +12,24 @@ public abstract class Runner : IAsyncDisposable
     private readonly Dictionary<string, Application> _applications = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Follower>> _followersByApplication = new(StringComparer.Ordinal);
     private readonly List<Exception> _errors = [];
+    private readonly HashSet<string> _failedApplications = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource<Exception> _firstError = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _state; // 0 new, 1 started, 2 stopped
+    private int _failureCollected;
 
     /// <summary>Creates a runner for a system on a store.</summary>
     protected Runner(SystemDefinition system, Persistence persistence, RunnerOptions? options)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(persistence);
-        System = system;
+        Definition = system;
         Persistence = persistence;
         Options = options ?? new RunnerOptions();
         Logger = Options.LoggerFactory?.CreateLogger(GetType().FullName!) ?? NullLogger.Instance;
     }
 
     /// <summary>The system being run.</summary>
-    public SystemDefinition System { get; }
+    public SystemDefinition Definition { get; }
 
     /// <summary>The store.</summary>
     public Persistence Persistence { get; }
@@ -63,7 +65,7 @@ public abstract class Runner : IAsyncDisposable
         var applicationOptions = Options.Application.LoggerFactory is null && Options.LoggerFactory is not null
             ? Options.Application with { LoggerFactory = Options.LoggerFactory }
             : Options.Application;
-        foreach (var definition in System.Applications)
+        foreach (var definition in Definition.Applications)
         {
             var application = definition.Factory();
             if (application.Name != definition.Name)
@@ -73,7 +75,7 @@ public abstract class Runner : IAsyncDisposable
             application.Open(Persistence, applicationOptions);
             _applications.Add(definition.Name, application);
         }
-        foreach (var definition in System.Applications)
+        foreach (var definition in Definition.Applications)
         {
             if (!definition.IsFollower) continue;
             if (Options.Applications is { } only && !only.Contains(definition.Name)) continue;
@@ -89,7 +91,7 @@ public abstract class Runner : IAsyncDisposable
         if (Options.Applications is { } named)
             foreach (var name in named)
                 if (!_applications.ContainsKey(name))
-                    throw new InvalidOperationException($"System '{System.Name}' has no application '{name}' to run.");
+                    throw new InvalidOperationException($"System '{Definition.Name}' has no application '{name}' to run.");
         if (UsesCrossProcessPrompts && Options.CrossProcessPrompts) Prompts = Persistence.CreatePromptTransport();
         foreach (var application in _applications.Values)
             application.Saved = Saved;
@@ -103,7 +105,7 @@ public abstract class Runner : IAsyncDisposable
         EnsureStarted();
         foreach (var application in _applications.Values)
             if (application is TApp typed) return typed;
-        throw new InvalidOperationException($"System '{System.Name}' has no application of type {typeof(TApp).Name}.");
+        throw new InvalidOperationException($"System '{Definition.Name}' has no application of type {typeof(TApp).Name}.");
     }
 
     /// <summary>The running instance of an application by name.</summary>
@@ -112,7 +114,7 @@ public abstract class Runner : IAsyncDisposable
         EnsureStarted();
         return _applications.TryGetValue(applicationName, out var application)
             ? application
-            : throw new KeyNotFoundException($"System '{System.Name}' has no application '{applicationName}'.");
+            : throw new KeyNotFoundException($"System '{Definition.Name}' has no application '{applicationName}'.");
     }
 
     /// <summary>
@@ -135,16 +137,22 @@ public abstract class Runner : IAsyncDisposable
                 return;
             }
             if (DateTime.UtcNow >= deadline)
-                throw new TimeoutException($"System '{System.Name}' was not idle after {timeout}: {string.Join("; ", behind.DefaultIfEmpty("workers still busy"))}.");
+                throw new TimeoutException($"System '{Definition.Name}' was not idle after {timeout}: {string.Join("; ", behind.DefaultIfEmpty("workers still busy"))}.");
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             delay = Math.Min(delay * 2, 50);
         }
     }
 
     /// <summary>Stops processing cleanly. Rethrows a follower's <see cref="ProcessingException"/>.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken = default)
+    public Task StopAsync(CancellationToken cancellationToken = default) => StopCoreAsync(collect: true, cancellationToken);
+
+    private async Task StopCoreAsync(bool collect, CancellationToken cancellationToken)
     {
-        if (Interlocked.Exchange(ref _state, 2) != 1) return;
+        if (Interlocked.Exchange(ref _state, 2) != 1)
+        {
+            ThrowIfFailed(collect);
+            return;
+        }
         try
         {
             await OnStopAsync(cancellationToken).ConfigureAwait(false);
@@ -155,21 +163,50 @@ public abstract class Runner : IAsyncDisposable
             Prompts?.Dispose();
             if (OwnsPersistence) Persistence.Dispose();
         }
-        ThrowIfFailed();
+        ThrowIfFailed(collect);
     }
 
-    /// <summary>Stops the runner if it is running, without rethrowing errors.</summary>
+    /// <summary>
+    /// Stops the runner if it is running, without rethrowing errors. A follower failure nobody
+    /// collected (through <see cref="WaitUntilIdleAsync"/> or <see cref="StopAsync"/>) is logged as an error.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         try
         {
-            await StopAsync().ConfigureAwait(false);
+            await StopCoreAsync(collect: false, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            Logger.LogDebug(ex, "Error already reported before dispose");
+            if (Interlocked.Exchange(ref _failureCollected, 1) == 0)
+                Logger.LogError(ex, "Runner of system '{System}' disposed with a follower failure that was never collected", Definition.Name);
         }
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>The events the followers of every application parked (see <see cref="ProcessingOptions.ParkFailingEvents"/>).</summary>
+    public IReadOnlyList<ParkedEvent> Parked()
+    {
+        EnsureStarted();
+        return _applications.Values.OfType<ProcessApplication>().SelectMany(a => a.Store.Parked()).ToArray();
+    }
+
+    /// <summary>
+    /// Processes a parked event again, exactly once: its policy runs in one transaction that also
+    /// removes the parked record (a racing retry of the same event finds it gone and does nothing).
+    /// </summary>
+    /// <returns>True when it was processed; false when it was no longer parked.</returns>
+    /// <exception cref="ProcessingException">The policy failed again; the event stays parked.</exception>
+    public Task<bool> RetryParkedAsync(ParkedEvent parked, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(parked);
+        EnsureStarted();
+        cancellationToken.ThrowIfCancellationRequested();
+        if (Get(parked.Application) is not ProcessApplication application || !Definition[parked.Application].Upstreams.Contains(parked.Upstream))
+            throw new ArgumentException($"System '{Definition.Name}' has no follower '{parked.Application}' of '{parked.Upstream}'.", nameof(parked));
+        var log = Options.UpstreamLogs.TryGetValue(parked.Upstream, out var remote) ? remote : _applications[parked.Upstream].NotificationLog;
+        var follower = new Follower(application, parked.Upstream, log, Options.Processing);
+        return Task.FromResult(follower.RetryParked(parked.NotificationId));
     }
 
     /// <summary>Starts the runner's own machinery (after applications and followers exist).</summary>
@@ -191,23 +228,30 @@ public abstract class Runner : IAsyncDisposable
     private protected virtual bool IsQuiet => true;
 
     /// <summary>Records a follower's fatal error; it is rethrown by <see cref="WaitUntilIdleAsync"/> and <see cref="StopAsync"/>.</summary>
-    internal void Fail(Exception error)
+    internal void Fail(Exception error, string? application = null)
     {
         Logger.LogError(error, "A follower stopped");
-        lock (_errors) _errors.Add(error);
+        lock (_errors)
+        {
+            _errors.Add(error);
+            var name = (error as ProcessingException)?.Application ?? application;
+            if (name is not null) _failedApplications.Add(name);
+        }
         _firstError.TrySetResult(error);
     }
 
     internal bool HasFailed(string application)
     {
-        lock (_errors) return _errors.OfType<ProcessingException>().Any(e => e.Application == application);
+        lock (_errors) return _failedApplications.Contains(application);
     }
 
-    private void ThrowIfFailed()
+    private void ThrowIfFailed(bool collect = true)
     {
         Exception? first;
         lock (_errors) first = _errors.FirstOrDefault();
-        if (first is not null) global::System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+        if (first is null) return;
+        if (collect) Interlocked.Exchange(ref _failureCollected, 1);
+        global::System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
     }
 
     private List<string> Lagging()

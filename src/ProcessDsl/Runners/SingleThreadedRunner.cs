@@ -29,7 +29,7 @@ public sealed class SingleThreadedRunner : Runner
 
     private protected override Task OnStartAsync(CancellationToken cancellationToken)
     {
-        foreach (var definition in System.Applications)
+        foreach (var definition in Definition.Applications)
             if (definition.IsFollower) Prompt(definition.Name);
         Drain();
         return Task.CompletedTask;
@@ -39,8 +39,20 @@ public sealed class SingleThreadedRunner : Runner
 
     private protected override void OnSaved(Application application, long lastNotificationId)
     {
-        foreach (var follower in System.FollowersOf(application.Name)) Prompt(follower.Name);
-        Drain();
+        foreach (var follower in Definition.FollowersOf(application.Name)) Prompt(follower.Name);
+        // A save made while draining (by a follower's step) only queues its followers; the command's
+        // own save drains, and tells its caller if processing what it caused failed.
+        var failure = Drain();
+        if (failure is null)
+        {
+            foreach (var follower in Definition.FollowersOf(application.Name))
+                if (HasFailed(follower.Name))
+                {
+                    failure = new InvalidOperationException($"Follower '{follower.Name}' of '{application.Name}' has stopped after an earlier failure; fix it and restart the runner.");
+                    break;
+                }
+        }
+        if (failure is not null) throw new SavedButNotProcessedException(application.Name, lastNotificationId, failure);
     }
 
     private void Prompt(string application)
@@ -51,15 +63,15 @@ public sealed class SingleThreadedRunner : Runner
         }
     }
 
-    private void Drain()
+    /// <summary>Processes everything prompted, on this thread; returns the first failure it recorded, if any.</summary>
+    private Exception? Drain()
     {
         lock (_lock)
         {
-            // A save made while draining (by a follower's step) only queues its followers.
-            if (_draining) return;
+            if (_draining) return null;
             _draining = true;
         }
-        var completed = false;
+        Exception? first = null;
         try
         {
             while (true)
@@ -72,7 +84,7 @@ public sealed class SingleThreadedRunner : Runner
                         // Cleared under the same lock as the queue, so a concurrent caller's
                         // prompt is either seen by this loop or drains itself.
                         _draining = false;
-                        return;
+                        return first;
                     }
                     _queued.Remove(next);
                 }
@@ -83,18 +95,21 @@ public sealed class SingleThreadedRunner : Runner
                     {
                         follower.CatchUpAsync(CancellationToken.None).GetAwaiter().GetResult();
                     }
-                    catch (ProcessingException ex)
+                    catch (Exception ex)
                     {
-                        Fail(ex);
+                        // A policy failing on every attempt, or the database away through every retry:
+                        // the follower stops, like under any runner, and the failure is recorded.
+                        Fail(ex, next);
+                        first ??= ex;
                         break;
                     }
                 }
             }
         }
-        finally
+        catch
         {
-            if (!completed)
-                lock (_lock) _draining = false;
+            lock (_lock) _draining = false;
+            throw;
         }
     }
 }

@@ -10,7 +10,8 @@ public sealed record FollowerStatus(string Upstream, long Position, long Lag);
 /// <param name="Application">The application.</param>
 /// <param name="NewestNotificationId">The newest notification id in its log (0 when empty).</param>
 /// <param name="Following">One entry per upstream it follows.</param>
-public sealed record ApplicationStatus(string Application, long NewestNotificationId, IReadOnlyList<FollowerStatus> Following);
+/// <param name="Parked">How many upstream events its followers parked (see <see cref="ProcessingOptions.ParkFailingEvents"/>).</param>
+public sealed record ApplicationStatus(string Application, long NewestNotificationId, IReadOnlyList<FollowerStatus> Following, int Parked = 0);
 
 /// <summary>The operations view of a system on a store: every log's head and every follower's position and lag.</summary>
 public static class SystemStatus
@@ -29,7 +30,8 @@ public static class SystemStatus
                 var position = positions.GetValueOrDefault(u);
                 return new FollowerStatus(u, position, Math.Max(0, heads[u] - position));
             }).ToArray();
-            return new ApplicationStatus(a.Name, heads[a.Name], following);
+            var parked = a.IsFollower ? persistence.Store(a.Name).Parked().Count : 0;
+            return new ApplicationStatus(a.Name, heads[a.Name], following, parked);
         }).ToArray();
     }
 }

@@ -28,7 +28,7 @@ public static class OrdersChecks
         }
 
         // No tracking position is ahead of its upstream's log, and every follower is caught up.
-        foreach (var app in SystemStatus.Read(runner.System, runner.Persistence))
+        foreach (var app in SystemStatus.Read(runner.Definition, runner.Persistence))
         {
             foreach (var follower in app.Following)
             {

@@ -29,7 +29,9 @@ public enum SqliteDurability
 
 /// <summary>
 /// The embedded store: one SQLite database file per application in one directory, in WAL mode, so
-/// applications write in parallel and readers never block the writer.
+/// applications write in parallel and readers never block the writer. A processing step's
+/// transaction is <c>BEGIN IMMEDIATE</c>: it holds the file's write lock from its first read, which
+/// is what keeps ids contiguous across processes.
 /// </summary>
 public sealed class SqlitePersistence : Persistence
 {
@@ -54,76 +56,114 @@ public sealed class SqlitePersistence : Persistence
     /// <inheritdoc/>
     public override string Description => "sqlite:" + Directory;
 
+    /// <inheritdoc/>
+    /// <remarks><c>sqlite:DIR</c> or <c>sqlite-normal:DIR</c>; null for <see cref="Persistence.InMemory"/>, which no other process can see.</remarks>
+    public override string? ShareableSpec => _deleteOnDispose
+        ? null
+        : Durability switch
+        {
+            SqliteDurability.Full => "sqlite:" + Directory,
+            SqliteDurability.Normal => "sqlite-normal:" + Directory,
+            _ => "sqlite-off:" + Directory,
+        };
+
     /// <summary>The database file of an application.</summary>
     public string DatabasePath(string application) =>
         Path.Combine(Directory, Identifiers.SnakeCase(application) + ".db");
 
-    private string ConnectionString(string application) => new SqliteConnectionStringBuilder
+    private string ConnectionString(string application, SqliteOpenMode mode) => new SqliteConnectionStringBuilder
     {
         DataSource = DatabasePath(application),
-        Mode = SqliteOpenMode.ReadWriteCreate,
+        Mode = mode,
         Pooling = true,
         DefaultTimeout = 60,
     }.ToString();
 
-    internal override DataConnection OpenWriter(string application)
+    /// <inheritdoc/>
+    protected internal override DataConnection OpenConnection(string application, StoreConnectionKind kind)
     {
-        var connection = new SqliteConnection(ConnectionString(application));
-        connection.Open();
-        using (var pragma = connection.CreateCommand())
+        var connection = new SqliteConnection(ConnectionString(application, kind == StoreConnectionKind.Writer ? SqliteOpenMode.ReadWriteCreate : SqliteOpenMode.ReadWrite));
+        try
         {
+            connection.Open();
+            using var pragma = connection.CreateCommand();
             var synchronous = Durability switch
             {
                 SqliteDurability.Full => "FULL",
                 SqliteDurability.Normal => "NORMAL",
                 _ => "OFF",
             };
-            pragma.CommandText = $"PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}; PRAGMA busy_timeout=60000;";
+            pragma.CommandText = kind == StoreConnectionKind.Writer
+                ? $"PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}; PRAGMA busy_timeout=60000;"
+                : "PRAGMA busy_timeout=60000;";
             pragma.ExecuteNonQuery();
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
         }
         return new DataConnection(new DataOptions().UseConnection(s_provider, connection, disposeConnection: true));
     }
 
-    internal override DataOptions ReadOptions(string application) =>
-        new DataOptions().UseConnectionString(s_provider, ConnectionString(application));
+    /// <inheritdoc/>
+    protected internal override DataOptions QueryOptions(string application) =>
+        new DataOptions().UseConnectionString(s_provider, ConnectionString(application, SqliteOpenMode.ReadWrite));
 
-    internal override void CreateTables(DataConnection db, string eventsTable, string trackingTable)
+    /// <inheritdoc/>
+    protected internal override void CreateTables(DataConnection db, StoreTables tables)
     {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(tables);
         db.Execute($"""
-            CREATE TABLE IF NOT EXISTS {eventsTable} (
+            CREATE TABLE IF NOT EXISTS {tables.Events} (
                 notification_id INTEGER PRIMARY KEY,
                 originator_id BLOB NOT NULL,
                 originator_version INTEGER NOT NULL,
                 topic TEXT NOT NULL,
                 state BLOB NOT NULL,
-                timestamp INTEGER NOT NULL)
+                "timestamp" INTEGER NOT NULL,
+                version INTEGER NOT NULL DEFAULT 1)
             """);
-        db.Execute($"CREATE UNIQUE INDEX IF NOT EXISTS {eventsTable}_aggregate ON {eventsTable} (originator_id, originator_version)");
+        // Tables made before event versions existed: their events are version 1.
+        if (db.Execute<long>($"SELECT COUNT(*) FROM pragma_table_info('{tables.EventsName}') WHERE name = 'version'") == 0)
+            db.Execute($"ALTER TABLE {tables.Events} ADD COLUMN version INTEGER NOT NULL DEFAULT 1");
+        db.Execute($"CREATE UNIQUE INDEX IF NOT EXISTS \"{tables.EventsName}_aggregate\" ON {tables.Events} (originator_id, originator_version)");
         db.Execute($"""
-            CREATE TABLE IF NOT EXISTS {trackingTable} (
+            CREATE TABLE IF NOT EXISTS {tables.Tracking} (
                 upstream_application TEXT NOT NULL PRIMARY KEY,
-                position INTEGER NOT NULL)
+                "position" INTEGER NOT NULL)
+            """);
+        db.Execute($"""
+            CREATE TABLE IF NOT EXISTS {tables.Parked} (
+                upstream_application TEXT NOT NULL,
+                notification_id INTEGER NOT NULL,
+                topic TEXT NOT NULL,
+                exception_type TEXT NOT NULL,
+                message TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                parked_at INTEGER NOT NULL,
+                PRIMARY KEY (upstream_application, notification_id))
             """);
     }
+
+    /// <inheritdoc/>
+    /// <remarks>16-byte BLOBs, as LinqToDB writes them (Microsoft.Data.Sqlite would otherwise write TEXT).</remarks>
+    protected internal override System.Data.DbType GuidParameterType => System.Data.DbType.Binary;
+
+    /// <inheritdoc/>
+    protected internal override StoreFault Classify(Exception exception, StoreTables tables) => SqliteFaults.Classify(exception, tables);
 
     /// <inheritdoc/>
     /// <remarks>Unix-domain datagram sockets, one folder per store directory (none for <see cref="Persistence.InMemory"/>).</remarks>
     public override PromptTransport? CreatePromptTransport() =>
         _deleteOnDispose || !LocalSocketPrompts.IsSupported ? null : new LocalSocketPrompts("sqlite:" + Directory);
 
-    internal override bool IsUniqueViolation(Exception exception) =>
-        exception is SqliteException { SqliteErrorCode: 19 } sqlite &&
-        (sqlite.SqliteExtendedErrorCode is 2067 or 1555);
-
-    internal override bool IsNotificationIdViolation(Exception exception, string eventsTable) =>
-        exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 1555 } sqlite &&
-        sqlite.Message.Contains(eventsTable + ".notification_id", StringComparison.Ordinal);
-
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
-        if (!_deleteOnDispose) return;
         SqliteConnection.ClearAllPools();
+        if (!_deleteOnDispose) return;
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);

@@ -4,6 +4,7 @@ using LinqToDB.Data;
 using LinqToDB.DataProvider;
 using LinqToDB.DataProvider.PostgreSQL;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace ProcessDsl;
 
@@ -38,12 +39,15 @@ public sealed class PostgresPersistence : Persistence
 
     private readonly string _connectionString;
     private readonly ConcurrentDictionary<string, NpgsqlDataSource> _dataSources = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, string?> _schemaByEventsTable = new(StringComparer.Ordinal);
+    private readonly string _original;
 
-    internal PostgresPersistence(string connectionString, PostgresOptions? options)
+    /// <summary>Opens the store (nothing connects until first use); <c>Persistence.Postgres(...)</c> says the same.</summary>
+    /// <exception cref="ArgumentException">The connection string is not valid, names no host, or an option names a bad identifier.</exception>
+    public PostgresPersistence(string connectionString, PostgresOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         Options = options ?? new PostgresOptions();
+        _original = connectionString;
         _connectionString = Prepare(connectionString, schema: null);
         if (Options.Schema is not null) Identifiers.ValidateSqlName(Options.Schema, "Schema name");
         Identifiers.ValidateSqlName(Options.NotifyChannel, "Notify channel");
@@ -86,51 +90,67 @@ public sealed class PostgresPersistence : Persistence
         return Prepare(baseString, schema);
     }
 
-    internal override DataConnection OpenWriter(string application)
+    /// <inheritdoc/>
+    /// <remarks>The full connection string with its password: pass it through the environment, never a command line.</remarks>
+    public override string? ShareableSpec => "postgres:" + _original;
+
+    /// <inheritdoc/>
+    protected override DataConnection OpenConnection(string application, StoreConnectionKind kind)
     {
         var connection = DataSource(application).OpenConnection();
         return new DataConnection(new DataOptions().UseConnection(s_provider, connection, disposeConnection: true));
     }
 
-    internal override DataOptions ReadOptions(string application)
+    /// <inheritdoc/>
+    protected override DataOptions QueryOptions(string application)
     {
         var source = DataSource(application);
         return new DataOptions().UseConnectionFactory(s_provider, _ => source.CreateConnection());
     }
 
-    internal override (string Events, string Tracking) TableNames(string application)
-    {
-        var names = base.TableNames(application);
-        _schemaByEventsTable[names.Events] = SchemaOf(application);
-        return names;
-    }
+    /// <inheritdoc/>
+    protected override StoreTables TablesOf(string application) => base.TablesOf(application) with { Schema = SchemaOf(application) };
 
     /// <summary>
     /// Creates the schema and tables if missing, under a transaction-scoped advisory lock so that
     /// processes starting at the same moment do not race on the catalog (concurrent
     /// <c>CREATE TABLE IF NOT EXISTS</c> of one name can otherwise fail with a unique violation).
     /// </summary>
-    internal override void CreateTables(DataConnection db, string eventsTable, string trackingTable)
+    protected override void CreateTables(DataConnection db, StoreTables tables)
     {
-        var schema = _schemaByEventsTable.TryGetValue(eventsTable, out var s) ? s : null;
-        var prefix = schema is null ? "" : Quote(schema) + ".";
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(tables);
         using var transaction = db.BeginTransaction();
         db.Execute("SELECT pg_advisory_xact_lock(@key)", new DataParameter("key", DdlLockKey, DataType.Int64));
-        if (schema is not null) db.Execute($"CREATE SCHEMA IF NOT EXISTS {Quote(schema)}");
+        if (tables.Schema is not null) db.Execute($"CREATE SCHEMA IF NOT EXISTS {Quote(tables.Schema)}");
         db.Execute($"""
-            CREATE TABLE IF NOT EXISTS {prefix}{Quote(eventsTable)} (
+            CREATE TABLE IF NOT EXISTS {tables.Events} (
                 notification_id bigint NOT NULL PRIMARY KEY,
                 originator_id uuid NOT NULL,
                 originator_version bigint NOT NULL,
                 topic text NOT NULL,
                 state bytea NOT NULL,
                 "timestamp" bigint NOT NULL,
+                version integer NOT NULL DEFAULT 1,
                 UNIQUE (originator_id, originator_version))
             """);
+        // Tables made before event versions existed: their events are version 1.
+        db.Execute($"ALTER TABLE {tables.Events} ADD COLUMN IF NOT EXISTS version integer NOT NULL DEFAULT 1");
         db.Execute($"""
-            CREATE TABLE IF NOT EXISTS {prefix}{Quote(trackingTable)} (
+            CREATE TABLE IF NOT EXISTS {tables.Tracking} (
                 upstream_application text NOT NULL PRIMARY KEY,
                 "position" bigint NOT NULL)
+            """);
+        db.Execute($"""
+            CREATE TABLE IF NOT EXISTS {tables.Parked} (
+                upstream_application text NOT NULL,
+                notification_id bigint NOT NULL,
+                topic text NOT NULL,
+                exception_type text NOT NULL,
+                message text NOT NULL,
+                attempts integer NOT NULL,
+                parked_at bigint NOT NULL,
+                PRIMARY KEY (upstream_application, notification_id))
             """);
         transaction.Commit();
     }
@@ -139,19 +159,64 @@ public sealed class PostgresPersistence : Persistence
     /// <c>LOCK TABLE x_events IN EXCLUSIVE MODE</c>, held until the append commits: serialises id
     /// assignment per application across processes (see the remarks on <see cref="PostgresPersistence"/>).
     /// </summary>
-    internal override void LockForAppend(DataConnection db, string eventsTable) =>
-        db.Execute($"LOCK TABLE {Quote(Identifiers.ValidateSqlName(eventsTable, "Table name"))} IN EXCLUSIVE MODE");
+    protected override string? AppendLockSql(StoreTables tables)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        return $"LOCK TABLE {tables.Events} IN EXCLUSIVE MODE";
+    }
+
+    /// <summary>All the events of an append in one statement and one round trip: arrays of each column, unnested.</summary>
+    protected override void InsertEvents(StoreCommands commands, StoreTables tables, IReadOnlyList<StoredEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(commands);
+        ArgumentNullException.ThrowIfNull(tables);
+        ArgumentNullException.ThrowIfNull(events);
+        var insert = commands.Prepare(
+            $"INSERT INTO {tables.Events} (notification_id, originator_id, originator_version, topic, state, \"timestamp\", version) " +
+            "SELECT * FROM unnest(@ids, @originators, @versions, @topics, @states, @timestamps, @v)",
+            command =>
+            {
+                command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint));
+                command.Parameters.Add(new NpgsqlParameter("originators", NpgsqlDbType.Array | NpgsqlDbType.Uuid));
+                command.Parameters.Add(new NpgsqlParameter("versions", NpgsqlDbType.Array | NpgsqlDbType.Bigint));
+                command.Parameters.Add(new NpgsqlParameter("topics", NpgsqlDbType.Array | NpgsqlDbType.Text));
+                command.Parameters.Add(new NpgsqlParameter("states", NpgsqlDbType.Array | NpgsqlDbType.Bytea));
+                command.Parameters.Add(new NpgsqlParameter("timestamps", NpgsqlDbType.Array | NpgsqlDbType.Bigint));
+                command.Parameters.Add(new NpgsqlParameter("v", NpgsqlDbType.Array | NpgsqlDbType.Integer));
+            });
+        var n = events.Count;
+        var ids = new long[n];
+        var originators = new Guid[n];
+        var versions = new long[n];
+        var topics = new string[n];
+        var states = new byte[n][];
+        var timestamps = new long[n];
+        var classVersions = new int[n];
+        for (var i = 0; i < n; i++)
+        {
+            var e = events[i];
+            ids[i] = e.NotificationId;
+            originators[i] = e.OriginatorId;
+            versions[i] = e.OriginatorVersion;
+            topics[i] = e.Topic;
+            states[i] = e.State;
+            timestamps[i] = e.Timestamp;
+            classVersions[i] = e.Version;
+        }
+        insert.Set(0, ids).Set(1, originators).Set(2, versions).Set(3, topics).Set(4, states).Set(5, timestamps).Set(6, classVersions);
+        insert.ExecuteNonQuery();
+    }
 
     /// <summary>
     /// Sends the prompt <c>pg_notify(channel, 'Application:lastId')</c> in the append transaction:
     /// PostgreSQL delivers it at commit, and never for a rolled-back append.
     /// </summary>
-    internal override void Appending(DataConnection db, string application, long lastNotificationId)
+    protected override void Appending(StoreCommands commands, string application, long lastNotificationId)
     {
+        ArgumentNullException.ThrowIfNull(commands);
         if (!Options.Notify) return;
-        db.Execute("SELECT pg_notify(@channel, @payload)",
-            new DataParameter("channel", Options.NotifyChannel, DataType.Text),
-            new DataParameter("payload", PostgresPromptListener.Payload(application, lastNotificationId), DataType.Text));
+        commands.Prepare("SELECT pg_notify(@channel, @payload)", ("channel", System.Data.DbType.String), ("payload", System.Data.DbType.String))
+            .Set(0, Options.NotifyChannel).Set(1, PostgresPromptListener.Payload(application, lastNotificationId)).ExecuteNonQuery();
     }
 
     /// <summary>
@@ -168,50 +233,20 @@ public sealed class PostgresPersistence : Persistence
     /// </summary>
     public override PromptTransport? CreatePromptTransport() => new PostgresPromptTransport(this);
 
-    internal override bool IsUniqueViolation(Exception exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-            if (e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation }) return true;
-        return false;
-    }
-
-    internal override bool IsNotificationIdViolation(Exception exception, string eventsTable)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-            if (e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } violation)
-                return violation.ConstraintName == eventsTable + "_pkey";
-        return false;
-    }
+    /// <inheritdoc/>
+    protected override StoreFault Classify(Exception exception, StoreTables tables) => PostgresFaults.Classify(exception, tables);
 
     /// <summary>
-    /// The server ended the session (<c>57P01</c> admin shutdown, <c>57P02</c> crash shutdown,
-    /// <c>57P03</c> cannot connect now, class <c>08</c> connection exceptions), or the socket failed
-    /// under Npgsql (an <see cref="NpgsqlException"/> that is not a server error: end of stream, reset).
+    /// Creates a projection row table inside the step's transaction under the same advisory lock as
+    /// <see cref="CreateTables"/>: processes creating the same table at the same moment take turns,
+    /// and the second finds it there (<c>IF NOT EXISTS</c>) instead of failing on the catalog's unique index.
     /// </summary>
-    internal override bool IsBrokenConnection(Exception exception)
+    protected override void CreateRowTable(DataConnection db, Action<DataConnection> create)
     {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is PostgresException server)
-                return server.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow
-                    || server.SqlState.StartsWith("08", StringComparison.Ordinal);
-            if (e is NpgsqlException { InnerException: IOException or System.Net.Sockets.SocketException or EndOfStreamException }) return true;
-        }
-        return false;
-    }
-
-    /// <summary>
-    /// Creates a projection row table under the same advisory lock as <see cref="CreateTables"/>, in
-    /// a transaction: processes creating the same table at the same moment take turns, and the second
-    /// finds it there (<c>IF NOT EXISTS</c>) instead of failing on the catalog's unique index.
-    /// </summary>
-    internal override void CreateRowTable(DataConnection db, EventStore.WriteProgress progress, Action<DataConnection> create)
-    {
-        using var transaction = db.BeginTransaction();
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(create);
         db.Execute("SELECT pg_advisory_xact_lock(@key)", new DataParameter("key", DdlLockKey, DataType.Int64));
-        progress.Sent = true;
         create(db);
-        transaction.Commit();
     }
 
     /// <inheritdoc/>
@@ -225,7 +260,7 @@ public sealed class PostgresPersistence : Persistence
         _dataSources.GetOrAdd(ConnectionStringOf(application), NpgsqlDataSource.Create);
 
     /// <summary>Validated identifiers are lower-case letters, digits and underscores: quoting makes reserved words safe too.</summary>
-    private static string Quote(string identifier) => "\"" + identifier + "\"";
+    private static string Quote(string identifier) => "\"" + Identifiers.ValidateSqlName(identifier, "Identifier") + "\"";
 
     private static string Prepare(string connectionString, string? schema)
     {
@@ -241,6 +276,8 @@ public sealed class PostgresPersistence : Persistence
         if (string.IsNullOrEmpty(builder.Host))
             throw new ArgumentException("The PostgreSQL connection string names no Host.", nameof(connectionString));
         builder.Pooling = true;
+        // Statements the library runs again and again are prepared on the server once per connection.
+        if (builder.MaxAutoPrepare == 0) builder.MaxAutoPrepare = 64;
         if (string.IsNullOrEmpty(builder.ApplicationName)) builder.ApplicationName = "processdsl";
         if (schema is not null) builder.SearchPath = Quote(schema);
         return builder.ConnectionString;

@@ -1,6 +1,6 @@
 namespace ProcessDsl;
 
-/// <summary>Settings of a PostgreSQL store (<see cref="Persistence.Postgres"/>).</summary>
+/// <summary>Settings of a PostgreSQL store (<c>Persistence.Postgres</c>).</summary>
 public sealed record PostgresOptions
 {
     /// <summary>

@@ -1,0 +1,72 @@
+using LinqToDB;
+using LinqToDB.Data;
+
+namespace ProcessDsl;
+
+/// <summary>
+/// A store that hands everything to another one: derive from it to wrap a provider (inject faults in
+/// tests, trace statements, count commits) and override only what you change, calling the base.
+/// Disposing it disposes the inner store.
+/// </summary>
+public abstract class DelegatingPersistence : Persistence
+{
+    /// <summary>Wraps <paramref name="inner"/>.</summary>
+    protected DelegatingPersistence(Persistence inner)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        Inner = inner;
+    }
+
+    /// <summary>The wrapped store.</summary>
+    public Persistence Inner { get; }
+
+    /// <inheritdoc/>
+    public override string Description => Inner.Description;
+
+    /// <inheritdoc/>
+    public override string? ShareableSpec => Inner.ShareableSpec;
+
+    /// <inheritdoc/>
+    protected internal override DataConnection OpenConnection(string application, StoreConnectionKind kind) => Inner.OpenConnection(application, kind);
+
+    /// <inheritdoc/>
+    protected internal override DataOptions QueryOptions(string application) => Inner.QueryOptions(application);
+
+    /// <inheritdoc/>
+    protected internal override StoreTables TablesOf(string application) => Inner.TablesOf(application);
+
+    /// <inheritdoc/>
+    protected internal override void CreateTables(DataConnection db, StoreTables tables) => Inner.CreateTables(db, tables);
+
+    /// <inheritdoc/>
+    protected internal override void CreateRowTable(DataConnection db, Action<DataConnection> create) => Inner.CreateRowTable(db, create);
+
+    /// <inheritdoc/>
+    protected internal override string? AppendLockSql(StoreTables tables) => Inner.AppendLockSql(tables);
+
+    /// <inheritdoc/>
+    protected internal override void InsertEvents(StoreCommands commands, StoreTables tables, IReadOnlyList<StoredEvent> events) =>
+        Inner.InsertEvents(commands, tables, events);
+
+    /// <inheritdoc/>
+    protected internal override void Appending(StoreCommands commands, string application, long lastNotificationId) =>
+        Inner.Appending(commands, application, lastNotificationId);
+
+    /// <inheritdoc/>
+    protected internal override System.Data.DbType GuidParameterType => Inner.GuidParameterType;
+
+    /// <inheritdoc/>
+    protected internal override void CommitTransaction(DataConnection db) => Inner.CommitTransaction(db);
+
+    /// <inheritdoc/>
+    protected internal override StoreFault Classify(Exception exception, StoreTables tables) => Inner.Classify(exception, tables);
+
+    /// <inheritdoc/>
+    public override PromptTransport? CreatePromptTransport() => Inner.CreatePromptTransport();
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) Inner.Dispose();
+    }
+}

@@ -1,0 +1,231 @@
+using System.Runtime.ExceptionServices;
+
+namespace ProcessDsl;
+
+/// <summary>The writer connection and what runs inside an append transaction.</summary>
+internal sealed partial class EventStore
+{
+    /// <summary>
+    /// Starts a processing step: takes the write lock and begins a transaction on the writer
+    /// connection, which the step's reads, row writes and commit all use. Dispose it to roll back
+    /// (and release the lock) unless <see cref="CommitStep"/> committed it.
+    /// </summary>
+    public StepTransaction BeginStep()
+    {
+        _writeLock.Enter();
+        try
+        {
+            var db = Writer();
+            try
+            {
+                db.Db.BeginTransaction();
+            }
+            catch (Exception ex) when (_persistence.Classify(ex, Tables) == StoreFault.BrokenConnection)
+            {
+                // The held connection was cut while idle: nothing was sent, so start again once.
+                DropWriter();
+                db = Writer();
+                db.Db.BeginTransaction();
+            }
+            return new StepTransaction(this, db);
+        }
+        catch
+        {
+            DropWriter();
+            _writeLock.Exit();
+            throw;
+        }
+    }
+
+    /// <summary>Ends a step (after commit or rollback): releases the write lock, dropping the writer if it broke.</summary>
+    internal void EndStep(bool dropWriter)
+    {
+        try
+        {
+            if (dropWriter) DropWriter();
+        }
+        finally
+        {
+            _writeLock.Exit();
+        }
+    }
+
+    /// <summary>
+    /// Commits a step: the commands' saves queued meanwhile come first (one flush for all; each keeps
+    /// its own outcome), then the step's new events, its parked event, its tracking move (conditional
+    /// on the position it started from) and its row changes.
+    /// </summary>
+    /// <returns>The last notification id given to the step's own events (0 when it has none).</returns>
+    internal long CommitStep(StepTransaction step, IReadOnlyList<NewEvent> events, TrackingUpdate? tracking, ParkedEvent? parked)
+    {
+        var db = step.Commands;
+        var saves = _saves.IsEmpty ? [] : _saves.TakeQueued();
+        var all = saves.Count == 0 ? events : GroupCommit.Events(saves, events);
+        var progress = new WriteProgress { Sent = true };
+        try
+        {
+            step.FlushRows();
+            var last = AppendInTransaction(db, progress, all, tracking, parked);
+            progress.Committing = true;
+            _persistence.CommitTransaction(db.Db);
+            step.Committed();
+            if (saves.Count > 0) GroupCommit.Completed(saves, last - events.Count);
+            return events.Count == 0 ? 0 : last;
+        }
+        catch (Exception ex)
+        {
+            step.Abandoned();
+            var failure = Failed(db, progress, ex, all, tracking);
+            foreach (var save in saves)
+            {
+                if (failure is CommitOutcomeUnknownException) save.Complete(0, new CommitOutcomeUnknownException(Application, ex));
+                else CommitAlone(save);
+            }
+            if (ReferenceEquals(failure, ex)) ExceptionDispatchInfo.Throw(ex);
+            throw failure;
+        }
+    }
+
+    /// <summary>
+    /// Inside an open transaction: moves tracking, parks, takes the append lock, reads the newest id
+    /// and inserts the events after it. Returns the last id assigned (0 when there are no events).
+    /// </summary>
+    private long AppendInTransaction(StoreCommands db, WriteProgress progress, IReadOnlyList<NewEvent> events, TrackingUpdate? tracking, ParkedEvent? parked)
+    {
+        if (tracking is not null)
+        {
+            if (!Statements.MoveTracking(db, tracking.Upstream, tracking.Expected, tracking.Position))
+                throw new TrackingConflictException(Application, tracking.Upstream, tracking.Expected, Statements.StoredPosition(db, tracking.Upstream));
+            progress.Sent = true;
+        }
+        if (parked is not null) Statements.Park(db, parked);
+        if (events.Count == 0) return 0;
+        if (_appendLock is not null) db.Prepare(_appendLock).ExecuteNonQuery();
+        progress.Sent = true; // from here on a failure is never retried on a fresh connection (see Write)
+        var last = Statements.MaxNotificationId(db);
+        progress.FirstId = last + 1;
+        var stored = new StoredEvent[events.Count];
+        for (var i = 0; i < stored.Length; i++)
+        {
+            var e = events[i];
+            stored[i] = new StoredEvent(++last, e.OriginatorId, e.OriginatorVersion, e.Topic, e.State, e.Timestamp.UtcTicks, e.Version);
+        }
+        _persistence.InsertEvents(db, Tables, stored);
+        _persistence.Appending(db, Application, last);
+        return last;
+    }
+
+    /// <summary>
+    /// After a failed append: rolls back (unless COMMIT was sent, when the outcome is unknown) and
+    /// says what the failure means (<see cref="ExplainUniqueViolation"/>).
+    /// </summary>
+    private Exception Failed(StoreCommands db, WriteProgress progress, Exception ex, IReadOnlyList<NewEvent> events, TrackingUpdate? tracking)
+    {
+        Rollback(db);
+        if (progress.Committing) return new CommitOutcomeUnknownException(Application, ex);
+        return _persistence.Classify(ex, Tables) is StoreFault.UniqueViolation or StoreFault.NotificationIdViolation
+            ? ExplainUniqueViolation(db, events, tracking, progress.FirstId, ex)
+            : ex;
+    }
+
+    /// <summary>
+    /// Runs a write on the application's writer connection (opened on first use and kept). When the
+    /// connection turns out to be broken (a server restart cut it while it was idle), the write is
+    /// retried once on a fresh connection, but only if it failed before its first statement completed
+    /// (<see cref="WriteProgress.Sent"/> still false): nothing of it can have been applied, so a retry
+    /// cannot double anything. A failure after that, and above all a failure at COMMIT (whose outcome
+    /// is unknown), is never retried here: it reaches the caller.
+    /// </summary>
+    private T Write<T>(Func<StoreCommands, WriteProgress, T> action)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var held = _writer is not null;
+            var db = Writer();
+            var progress = new WriteProgress();
+            try
+            {
+                return action(db, progress);
+            }
+            catch (Exception ex) when (ex is not (ConcurrencyException or TrackingConflictException))
+            {
+                // The connection may be broken (a server restart, a lost file lock): start afresh.
+                DropWriter();
+                if (attempt == 1 && held && !progress.Sent && _persistence.Classify(ex, Tables) == StoreFault.BrokenConnection) continue;
+                throw;
+            }
+        }
+    }
+
+    private StoreCommands Writer() => _writer ??= new StoreCommands(_persistence.OpenConnection(Application, StoreConnectionKind.Writer), _persistence.GuidParameterType);
+
+    private void DropWriter()
+    {
+        var writer = _writer;
+        _writer = null;
+        try
+        {
+            writer?.Dispose();
+        }
+        catch (Exception)
+        {
+            // A broken connection may fail to close; it is gone either way.
+        }
+    }
+
+    internal void Rollback(StoreCommands db)
+    {
+        if (db.Db.Transaction is null) return;
+        try
+        {
+            db.Db.RollbackTransaction();
+        }
+        catch (Exception)
+        {
+            // The connection is already gone; the database discards the transaction itself.
+            if (ReferenceEquals(db, _writer)) DropWriter();
+        }
+    }
+
+    /// <summary>
+    /// Says what a unique violation of an append means: a tracking conflict, a stale aggregate
+    /// version (<see cref="ConcurrencyException"/>), or a notification id taken by someone else,
+    /// which means the lock that serialises id assignment did not hold (never expected; an
+    /// <see cref="InvalidOperationException"/> naming the application and the id). Any other
+    /// violation (a projection row's own constraint) is returned as the database raised it.
+    /// </summary>
+    private Exception ExplainUniqueViolation(StoreCommands db, IReadOnlyList<NewEvent> events, TrackingUpdate? tracking, long firstId, Exception ex)
+    {
+        try
+        {
+            if (tracking is not null)
+            {
+                var actual = Statements.StoredPosition(db, tracking.Upstream);
+                if (actual != tracking.Expected) return new TrackingConflictException(Application, tracking.Upstream, tracking.Expected, actual);
+            }
+            foreach (var e in events)
+                if (Statements.IsVersionTaken(db, e.OriginatorId, e.OriginatorVersion))
+                    return new ConcurrencyException(Application, e.OriginatorId, e.OriginatorVersion, ex);
+            // Two new events of one aggregate version in the same transaction (saves grouped together).
+            var versions = new HashSet<(Guid, long)>();
+            foreach (var e in events)
+                if (!versions.Add((e.OriginatorId, e.OriginatorVersion))) return new ConcurrencyException(Application, e.OriginatorId, e.OriginatorVersion, ex);
+            if (events.Count > 0 && firstId > 0 && _persistence.Classify(ex, Tables) == StoreFault.NotificationIdViolation)
+            {
+                var lastId = firstId + events.Count - 1;
+                var id = Statements.MinIdIn(db, firstId, lastId) ?? firstId;
+                return new InvalidOperationException(
+                    $"Application '{Application}': notification id {id} was already taken when this append stored its events " +
+                    $"(ids {firstId}..{lastId}): the lock that serialises id assignment did not hold. Another writer must have " +
+                    $"inserted into {Tables.Events} without taking it (an older version of this library, or a hand-written insert). " +
+                    "Nothing of this append was stored.", ex);
+            }
+        }
+        catch (Exception lookup) when (lookup is not (TrackingConflictException or ConcurrencyException))
+        {
+            // The connection broke while looking: the original error says enough.
+            DropWriter();
+        }
+        return ex;
+    }
+}

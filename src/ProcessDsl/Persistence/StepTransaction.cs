@@ -1,0 +1,111 @@
+using LinqToDB;
+
+namespace ProcessDsl;
+
+/// <summary>
+/// One processing step as one unit of work: a transaction on the application's writer connection,
+/// held from the step's first read to its commit. Everything a policy reads inside the step goes
+/// through it (aggregates, projection rows), so the step reads its own writes; row changes are
+/// written in it (flushed before any query, so a query sees them); the new events, the tracking
+/// move and the commands' queued saves commit in it. Disposed without commit, it rolls back whole:
+/// nothing of a failed step is ever stored.
+/// </summary>
+internal sealed class StepTransaction : IDisposable
+{
+    private readonly EventStore _store;
+    private readonly List<RowChange> _rows = [];
+    private readonly HashSet<Type> _newTables = [];
+    private bool _finished;
+    private bool _broken;
+
+    internal StepTransaction(EventStore store, StoreCommands commands)
+    {
+        _store = store;
+        Commands = commands;
+    }
+
+    internal StoreCommands Commands { get; }
+
+    public EventStore Store => _store;
+
+    /// <summary>An aggregate's stored events after a version, read inside the step's transaction.</summary>
+    public IReadOnlyList<Notification> ReadAggregate(Guid id, long afterVersion) =>
+        Guard(() => _store.Statements.ReadAggregate(Commands, id, afterVersion));
+
+    /// <summary>A query over mapped rows inside the step: the step's own saves and deletes so far are in it.</summary>
+    public IQueryable<T> Query<T>() where T : class
+    {
+        Guard(() =>
+        {
+            FlushRows();
+            EnsureTable(typeof(T), RowTables.Create<T>);
+            return 0;
+        });
+        return Commands.Db.GetTable<T>();
+    }
+
+    /// <summary>Adds a row change; it is written before the next query in the step, or at commit.</summary>
+    public void Add(RowChange row) => _rows.Add(row);
+
+    /// <summary>Writes the row changes added since the last flush, in order.</summary>
+    internal void FlushRows()
+    {
+        if (_rows.Count == 0) return;
+        foreach (var row in _rows)
+        {
+            EnsureTable(row.RowType, row.EnsureTable);
+            row.Apply(Commands.Db);
+        }
+        _rows.Clear();
+    }
+
+    /// <summary>Commits the step (see <see cref="EventStore.CommitStep"/>).</summary>
+    public long Commit(IReadOnlyList<NewEvent> events, TrackingUpdate? tracking, ParkedEvent? parked = null) =>
+        _store.CommitStep(this, events, tracking, parked);
+
+    /// <summary>Deletes a parked record inside the step; false when it was not there (another retry took it).</summary>
+    public bool Unpark(string upstream, long notificationId) =>
+        Guard(() => _store.Statements.Unpark(Commands, upstream, notificationId));
+
+    internal void Committed()
+    {
+        _finished = true;
+        _store.RowTablesCommitted(_newTables);
+    }
+
+    internal void Abandoned() => _finished = true;
+
+    /// <summary>Rolls back unless committed, and releases the application's writer.</summary>
+    public void Dispose()
+    {
+        if (!_finished)
+        {
+            _finished = true;
+            _store.Rollback(Commands);
+        }
+        _store.EndStep(_broken);
+    }
+
+    private void EnsureTable(Type type, Action<LinqToDB.Data.DataConnection> create)
+    {
+        // Created inside the step's transaction: a rolled-back step never leaves the store's cache
+        // believing in a table that does not exist.
+        if (_store.KnowsRowTable(type) || _newTables.Contains(type)) return;
+        _store.Persistence.CreateRowTable(Commands.Db, create);
+        _newTables.Add(type);
+    }
+
+    private T Guard<T>(Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception ex) when (_store.IsTransient(ex))
+        {
+            // A database fault of the library's own call: the connection may be gone.
+            _broken = true;
+            throw;
+        }
+    }
+}

@@ -1,0 +1,174 @@
+using LinqToDB.Data;
+using ProcessDsl.Postgres.Tests.Shop;
+using ProcessDsl.Postgres.Tests.Support;
+
+namespace ProcessDsl.Postgres.Tests;
+
+/// <summary>
+/// Exactly-once whatever a policy does, on every store: nothing of a failed policy is committed,
+/// a re-run's own failure is never ignored, a step reads its own writes (so results never depend on
+/// batch boundaries), and a commit whose outcome is unknown is never reported as "not stored".
+/// </summary>
+public sealed class ExactlyOnceSuite
+{
+    private static readonly TimeSpan Idle = TimeSpan.FromSeconds(60);
+
+    private static RunnerOptions Options(int batch, int attempts = 3) => new()
+    {
+        Processing = new ProcessingOptions { MaxBatchSize = batch, PolicyAttempts = attempts, InitialBackoff = TimeSpan.FromMilliseconds(1) },
+    };
+
+    private static List<Guid> Record(Persistence store, int items, int tags) =>
+        ((Shop.Shop)new Shop.Shop().Open(store)).Stock(items, tags);
+
+    private static List<long> ReceiptsByUpstreamId(Tills tills) =>
+        tills.NotificationLog.Select(0, 100_000).Items
+            .Select(n => ((Receipt.Issued)EventTopics.Deserialize(n)).UpstreamId).Order().ToList();
+
+    [Theory, SqliteStore, PostgresStore]
+    public async Task A_policy_that_fails_after_collecting_stores_nothing_of_the_failed_attempt(string kind)
+    {
+        using var test = TestStore.Create(kind);
+        Record(test.Open(), items: 12, tags: 3);  // each item: Listed, 3 x Tagged, Sold: unhandled topics before each handled one
+
+        await using var runner = new SingleThreadedRunner(ShopSystem.Definition, test.Open(), Options(batch: 1000));
+        var sold = Enumerable.Range(1, 12).Select(i => (long)(i * 5)).ToList();
+        // The runner creates the applications on start; script the failures before the first step runs.
+        var tills = await StartWith(runner, t => { foreach (var id in sold) t.FailOn[id] = [1]; });
+
+        await runner.WaitUntilIdleAsync(Idle);
+        Assert.Equal(sold, ReceiptsByUpstreamId(tills));         // 12 sold, 12 receipts: none doubled
+        Assert.All(sold, id => Assert.True(tills.Calls(id) >= 2));   // failed, then ran again (prefix re-runs call it more)
+        Assert.Equal(60, Position(runner, "Tills"));
+    }
+
+    [Theory, SqliteStore, PostgresStore]
+    public async Task A_failure_while_re_running_the_prefix_is_the_one_reported_and_nothing_is_skipped(string kind)
+    {
+        using var test = TestStore.Create(kind);
+        Record(test.Open(), items: 10, tags: 0);  // Listed, Sold per item: Sold at 2, 4, ..., 20
+        await using var runner = new SingleThreadedRunner(ShopSystem.Definition, test.Open(), Options(batch: 1000));
+        // Notification 10 fails on its first run; while the events before it run again, 6 fails on
+        // its second run (its first, in the big batch, went well).
+        var tills = await StartWith(runner, t =>
+        {
+            t.FailOn[10] = [1];
+            t.FailOn[6] = [2];
+        });
+
+        await runner.WaitUntilIdleAsync(Idle);
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => (long)(i * 2)), ReceiptsByUpstreamId(tills));
+        Assert.Equal(20, Position(runner, "Tills"));
+    }
+
+    [Theory, SqliteStore, PostgresStore]
+    public async Task A_step_reads_its_own_rows_so_batch_size_one_and_a_thousand_give_the_same_catalog(string kind)
+    {
+        var results = new List<List<string>>();
+        foreach (var batch in new[] { 1, 1000 })
+        {
+            using var test = TestStore.Create(kind);
+            var ids = Record(test.Open(), items: 20, tags: 4);
+            await using var runner = new SingleThreadedRunner(ShopSystem.Definition, test.Open(), Options(batch));
+            await runner.StartAsync();
+            await runner.WaitUntilIdleAsync(Idle);
+            var rows = runner.Get<Catalog>().Query<CatalogRow>().ToList()
+                .Select(r => (r.ItemId, r.Title, r.Tags, r.Sold)).OrderBy(r => r.ItemId).ToList();
+            Assert.Equal(20, rows.Count);
+            Assert.All(rows, r => Assert.StartsWith("title ", r.Title));   // catch-up lost no title
+            Assert.All(rows, r => Assert.Equal(",t0,t1,t2,t3", r.Tags));
+            Assert.All(rows, r => Assert.True(r.Sold));
+            Assert.Equal(ids.Order(), rows.Select(r => r.Item1).Order());
+            results.Add(rows.Select(r => $"{r.Title}|{r.Tags}|{r.Sold}").Order(StringComparer.Ordinal).ToList());
+        }
+        Assert.Equal(results[0], results[1]);
+    }
+
+    [Theory, SqliteStore, PostgresStore]
+    public async Task A_save_grouped_into_a_step_whose_commit_outcome_is_unknown_is_told_so_never_not_stored(string kind)
+    {
+        using var test = TestStore.Create(kind);
+        Record(test.Open(), items: 1, tags: 0);
+        var store = new FaultyCommits(test.Open()) { FailAfterCommitOf = "Tills" };
+        await using var runner = new MultiThreadedRunner(ShopSystem.Definition, store, Options(batch: 1000));
+        Exception? saveError = null;
+        Guid saved = default;
+        var tills = await StartWith(runner, t =>
+        {
+            t.DuringPolicy = () =>
+            {
+                if (t.DuringPolicy is null) return;
+                t.DuringPolicy = null;
+                // A command's save of the same application, queued while the step holds its writer:
+                // the step carries it into its transaction.
+                var saver = new Thread(() =>
+                {
+                    try
+                    {
+                        t.SaveReceipt(Receipt.Issue(Guid.NewGuid(), -1), out saved);
+                    }
+                    catch (Exception ex)
+                    {
+                        saveError = ex;
+                    }
+                });
+                saver.Start();
+                Thread.Sleep(1000);
+            };
+        });
+        await runner.WaitUntilIdleAsync(Idle);
+        // The step's commit went through but its caller could not know: the save is stored and its
+        // caller is told the outcome is unknown, not that nothing was stored.
+        Assert.True(store.FailedCommits >= 1);
+        Assert.IsType<CommitOutcomeUnknownException>(saveError);
+        Assert.True(tills.Repository.Contains(saved));
+        // The step was not repeated: one receipt for the sold item (upstream id 2), plus the save's.
+        Assert.Equal([-1L, 2L], ReceiptsByUpstreamId(tills));
+    }
+
+    private static long Position(Runner runner, string application) =>
+        SystemStatus.Read(runner.Definition, runner.Persistence).Single(a => a.Application == application).Following.Single().Position;
+
+    /// <summary>Starts a runner whose <see cref="Tills"/> is prepared by <paramref name="prepare"/> before any step.</summary>
+    private static async Task<Tills> StartWith(Runner runner, Action<Tills> prepare)
+    {
+        TillsSetup.Prepare = prepare;
+        try
+        {
+            await runner.StartAsync();
+        }
+        finally
+        {
+            TillsSetup.Prepare = null;
+        }
+        return runner.Get<Tills>();
+    }
+}
+
+/// <summary>
+/// A provider outside the library's assembly, wrapping a real one: after a real COMMIT of the named
+/// application's writer it throws as if the connection had been lost, so the caller cannot know.
+/// </summary>
+public sealed class FaultyCommits(Persistence inner) : DelegatingPersistence(inner)
+{
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<DataConnection, string> _writers = [];
+    private int _failed;
+
+    public string? FailAfterCommitOf { get; init; }
+
+    public int FailedCommits => Volatile.Read(ref _failed);
+
+    protected override DataConnection OpenConnection(string application, StoreConnectionKind kind)
+    {
+        var db = base.OpenConnection(application, kind);
+        if (kind == StoreConnectionKind.Writer) _writers.AddOrUpdate(db, application);
+        return db;
+    }
+
+    protected override void CommitTransaction(DataConnection db)
+    {
+        base.CommitTransaction(db);
+        if (_writers.TryGetValue(db, out var application) && application == FailAfterCommitOf && Interlocked.CompareExchange(ref _failed, 1, 0) == 0)
+            throw new IOException("injected: the connection was lost while COMMIT was on its way");
+    }
+}

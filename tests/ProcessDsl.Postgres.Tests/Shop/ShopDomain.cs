@@ -1,0 +1,135 @@
+using LinqToDB.Mapping;
+
+namespace ProcessDsl.Postgres.Tests.Shop;
+
+/// <summary>An item of a shop: listed, tagged a few times, sold. The upstream of the exactly-once suite.</summary>
+public sealed partial class Item : Aggregate
+{
+    [Topic("shop.item.listed")] public sealed record Listed(string Title) : DomainEvent;
+    [Topic("shop.item.tagged")] public sealed record Tagged(string Tag) : DomainEvent;
+    [Topic("shop.item.sold")] public sealed record Sold : DomainEvent;
+
+    public string Title { get; private set; } = "";
+
+    public static Item List(string title) => Create<Item>(Guid.NewGuid(), new Listed(title));
+    public void Tag(string tag) => Trigger(new Tagged(tag));
+    public void Sell() => Trigger(new Sold());
+
+    [Apply] void When(Listed e) => Title = e.Title;
+}
+
+/// <summary>What a follower records per sold item: a new aggregate with a random id.</summary>
+public sealed partial class Receipt : Aggregate
+{
+    [Topic("shop.receipt.issued")] public sealed record Issued(Guid ItemId, long UpstreamId) : DomainEvent;
+
+    public static Receipt Issue(Guid itemId, long upstreamId) => Create<Receipt>(Guid.NewGuid(), new Issued(itemId, upstreamId));
+}
+
+public sealed partial class Shop : Application
+{
+    /// <summary>Lists items, tags each <paramref name="tags"/> times and sells it, one save per item.</summary>
+    public List<Guid> Stock(int items, int tags)
+    {
+        var ids = new List<Guid>();
+        for (var i = 0; i < items; i++)
+        {
+            var item = Item.List("title " + i);
+            for (var t = 0; t < tags; t++) item.Tag("t" + t);
+            item.Sell();
+            Save(item);
+            ids.Add(item.Id);
+        }
+        return ids;
+    }
+
+    public Guid Add(Aggregate aggregate)
+    {
+        Save(aggregate);
+        return aggregate.Id;
+    }
+}
+
+/// <summary>A catalog row: its title comes from Listed, its tags are added one event at a time.</summary>
+[Table("catalog_row")]
+public sealed class CatalogRow
+{
+    [PrimaryKey, Column("item_id")] public Guid ItemId { get; set; }
+    [Column("title"), NotNull] public string Title { get; set; } = "";
+    [Column("tags"), NotNull] public string Tags { get; set; } = "";
+    [Column("sold")] public bool Sold { get; set; }
+}
+
+/// <summary>A projection that reads its own current row to keep what earlier events wrote.</summary>
+public sealed partial class Catalog : ProcessApplication
+{
+    [Policy(typeof(Item.Listed))]
+    void On(Item.Listed e, ProcessingEvent processing) =>
+        processing.Save(new CatalogRow { ItemId = e.OriginatorId, Title = e.Title });
+
+    [Policy(typeof(Item.Tagged))]
+    void On(Item.Tagged e, ProcessingEvent processing)
+    {
+        var row = Query<CatalogRow>().Single(r => r.ItemId == e.OriginatorId);
+        processing.Save(new CatalogRow { ItemId = row.ItemId, Title = row.Title, Tags = row.Tags + "," + e.Tag, Sold = row.Sold });
+    }
+
+    [Policy(typeof(Item.Sold))]
+    void On(Item.Sold e, ProcessingEvent processing)
+    {
+        var row = Query<CatalogRow>().Single(r => r.ItemId == e.OriginatorId);
+        processing.Save(new CatalogRow { ItemId = row.ItemId, Title = row.Title, Tags = row.Tags, Sold = true });
+    }
+}
+
+/// <summary>
+/// Issues a receipt per sold item, failing on a scripted attempt after collecting it: whatever a
+/// failed attempt collected must never be stored.
+/// </summary>
+public sealed partial class Tills : ProcessApplication
+{
+    private readonly Dictionary<long, int> _calls = [];
+
+    public Tills() => TillsSetup.Prepare?.Invoke(this);
+
+    /// <summary>A command's save of a receipt; <paramref name="id"/> is set before saving.</summary>
+    public void SaveReceipt(Receipt receipt, out Guid id)
+    {
+        id = receipt.Id;
+        Save(receipt);
+    }
+
+    /// <summary>Upstream notification id -> the attempts (1-based) on which the policy throws after collecting.</summary>
+    public Dictionary<long, int[]> FailOn { get; } = [];
+
+    /// <summary>Runs inside the policy after collecting (the commit-fault tests use it to queue a save).</summary>
+    public Action? DuringPolicy { get; set; }
+
+    public int Calls(long upstreamId)
+    {
+        lock (_calls) return _calls.GetValueOrDefault(upstreamId);
+    }
+
+    [Policy(typeof(Item.Sold))]
+    void On(Item.Sold e, ProcessingEvent processing)
+    {
+        var id = processing.Notification.Id;
+        int call;
+        lock (_calls) call = _calls[id] = _calls.GetValueOrDefault(id) + 1;
+        processing.Collect(Receipt.Issue(e.OriginatorId, id));
+        DuringPolicy?.Invoke();
+        if (FailOn.TryGetValue(id, out var attempts) && attempts.Contains(call))
+            throw new InvalidOperationException($"scripted failure of notification {id} on attempt {call}");
+    }
+}
+
+[ProcessSystem]
+[Pipeline(typeof(Shop), typeof(Catalog))]
+[Pipeline(typeof(Shop), typeof(Tills))]
+public static partial class ShopSystem;
+
+/// <summary>Prepares the next <see cref="Tills"/> a runner creates, before its first step (tests of one class run one at a time).</summary>
+public static class TillsSetup
+{
+    public static Action<Tills>? Prepare { get; set; }
+}
