@@ -35,4 +35,11 @@ public interface INotificationLog
 /// <summary>The result of a range read of a notification log.</summary>
 /// <param name="Items">The matching notifications, in id order.</param>
 /// <param name="Position">The last notification id the read covered (the new reader position).</param>
-public sealed record NotificationBatch(IReadOnlyList<Notification> Items, long Position);
+public sealed record NotificationBatch(IReadOnlyList<Notification> Items, long Position)
+{
+    /// <summary>
+    /// Whether <see cref="Position"/> was the newest id when the log was read (false when unknown):
+    /// a follower that committed this batch is caught up and need not ask again.
+    /// </summary>
+    public bool IsEnd { get; init; }
+}

@@ -45,8 +45,8 @@ public sealed class NotificationLog : INotificationLog
     {
         ArgumentOutOfRangeException.ThrowIfNegative(after);
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        var (items, upTo) = _store.ReadAfter(after, limit, topics is null ? null : TopicList(topics));
-        return new NotificationBatch(items, upTo);
+        var (items, upTo, isEnd) = _store.ReadAfter(after, limit, topics is null ? null : TopicList(topics));
+        return new NotificationBatch(items, upTo) { IsEnd = isEnd };
     }
 
     /// <inheritdoc/>

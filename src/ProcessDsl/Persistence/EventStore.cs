@@ -68,14 +68,14 @@ internal sealed partial class EventStore : IDisposable
     /// read first, over one connection. Everything up to that newest id is committed (ids become
     /// visible in commit order), so the range below it is complete whatever the filter keeps.
     /// </summary>
-    /// <returns>The notifications kept and the last id covered.</returns>
-    public (IReadOnlyList<Notification> Items, long UpTo) ReadAfter(long after, int limit, IReadOnlyList<string>? topics) =>
-        _readers.Read<(IReadOnlyList<Notification>, long)>(db =>
+    /// <returns>The notifications kept, the last id covered, and whether that was the newest.</returns>
+    public (IReadOnlyList<Notification> Items, long UpTo, bool IsEnd) ReadAfter(long after, int limit, IReadOnlyList<string>? topics) =>
+        _readers.Read<(IReadOnlyList<Notification>, long, bool)>(db =>
         {
             var max = Statements.MaxNotificationId(db);
-            if (max <= after) return ([], after);
+            if (max <= after) return ([], after, true);
             var upTo = Math.Min(max, after > long.MaxValue - limit ? long.MaxValue : after + limit);
-            return (topics is { Count: 0 } ? [] : Statements.ReadRange(db, after, upTo, topics), upTo);
+            return (topics is { Count: 0 } ? [] : Statements.ReadRange(db, after, upTo, topics), upTo, upTo == max);
         });
 
     /// <summary>The newest notification id (0 when empty).</summary>

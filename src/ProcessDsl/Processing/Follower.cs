@@ -129,7 +129,8 @@ internal sealed class Follower
             if (newPosition <= position) break;
         }
         if (failure is not null) throw failure;
-        return new StepResult(newPosition - position, CaughtUp: false);
+        // The batch ended at the newest id: caught up, no need to ask again.
+        return new StepResult(newPosition - position, CaughtUp: batch.IsEnd && newPosition == batch.Position);
     }
 
     /// <summary>

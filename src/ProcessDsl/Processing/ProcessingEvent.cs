@@ -46,7 +46,8 @@ public sealed class ProcessingEvent
     {
         ArgumentNullException.ThrowIfNull(row);
         var keyOnly = CheckRow(row, "Save");
-        _scope.Step.Add(new RowChange(typeof(T), RowTables.Create<T>, db => InsertOrReplace(db, row, keyOnly)));
+        var statements = RowStatements.For(typeof(T));
+        _scope.Step.Add(new RowChange(typeof(T), RowTables.Create<T>, statements is not null ? db => statements.Save(db, row) : db => InsertOrReplace(db, row, keyOnly)));
     }
 
     /// <summary>Deletes a LinqToDB-mapped row (by primary key) with this step.</summary>
@@ -55,7 +56,8 @@ public sealed class ProcessingEvent
     {
         ArgumentNullException.ThrowIfNull(row);
         CheckRow(row, "Delete");
-        _scope.Step.Add(new RowChange(typeof(T), RowTables.Create<T>, db => db.Delete(row)));
+        var statements = RowStatements.For(typeof(T));
+        _scope.Step.Add(new RowChange(typeof(T), RowTables.Create<T>, statements is not null ? db => statements.Delete(db, row) : db => db.Delete(row)));
     }
 
     /// <summary>Says in our words what LinqToDB would otherwise report deep inside a commit; returns whether every column is a key.</summary>
