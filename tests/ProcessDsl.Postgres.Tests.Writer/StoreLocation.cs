@@ -8,6 +8,7 @@ public sealed record StoreLocation(string Kind, string Location, string? Schema)
 {
     public const string Sqlite = "sqlite";
     public const string Postgres = "postgres";
+    public const string Memory = "memory";
 
     /// <summary>Opens a new store instance (its own connections, pools and caches).</summary>
     public Persistence Open() => Kind switch

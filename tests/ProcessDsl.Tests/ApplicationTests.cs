@@ -257,7 +257,7 @@ public sealed class ApplicationTests : IDisposable
         string directory;
         using (var store = Persistence.InMemory())
         {
-            directory = store.Directory;
+            directory = store.RowsDirectory;
             var bank = OpenBank(store);
             var id = bank.OpenAccount("m");
             bank.Deposit(id, 3);

@@ -32,7 +32,7 @@ public sealed class QueryPlanTests : IDisposable
 
         foreach (var topics in new int?[] { null, 1, 2, 5 })
         {
-            var plan = Plan(db, bank.Store.Statements.RangeSql(topics));
+            var plan = Plan(db, ((SqlEventStore)bank.Store).Statements.RangeSql(topics));
             var line = Assert.Single(plan);
             Assert.StartsWith("SEARCH", line);
             Assert.Contains("INTEGER PRIMARY KEY (rowid>? AND rowid<?)", line);
@@ -46,7 +46,7 @@ public sealed class QueryPlanTests : IDisposable
         var bank = (Bank)new Bank().Open(store);
         var id = bank.OpenAccount("a");
         using var db = new DataConnection(bank.Store.ReadOptions);
-        var line = Assert.Single(Plan(db, bank.Store.Statements.AggregateSql));
+        var line = Assert.Single(Plan(db, ((SqlEventStore)bank.Store).Statements.AggregateSql));
         Assert.StartsWith("SEARCH", line);
         Assert.Contains("bank_events_aggregate", line);
     }

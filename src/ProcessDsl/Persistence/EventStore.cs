@@ -1,245 +1,97 @@
-using System.Collections.Concurrent;
-using System.Runtime.ExceptionServices;
 using LinqToDB;
-using LinqToDB.Data;
 
 namespace ProcessDsl;
 
 /// <summary>
-/// One application's tables: its events (the application sequence), its tracking records, its
-/// parked events and the rows of its projections. Every write goes through one held writer
-/// connection under one lock, in a transaction that also takes the provider's append lock, so
-/// notification ids are assigned contiguously in commit order even with several processes writing.
-/// Commands' saves are committed together (<see cref="GroupCommit"/>); a processing step is one
-/// transaction on the same connection from its first read to its commit (<see cref="StepTransaction"/>).
+/// One application's events (the application sequence), tracking positions, parked events and
+/// projection rows, as the applications, the notification log and the followers use them. Two
+/// kinds: <see cref="SqlEventStore"/> for the database providers and <see cref="MemoryEventStore"/>
+/// for <see cref="Persistence.InMemory"/>. Both keep every guarantee: contiguous ids in commit
+/// order, one atomic step, stale versions and tracking conflicts detected.
 /// </summary>
-internal sealed partial class EventStore : IDisposable
+internal abstract class EventStore : IDisposable
 {
-    private readonly Persistence _persistence;
-    private readonly Lock _writeLock = new();
-    private readonly GroupCommit _saves = new();
-    private readonly ReaderPool _readers;
-    private readonly ConcurrentDictionary<Type, bool> _rowTables = new();
-    private readonly string? _appendLock;
-    private StoreCommands? _writer;
+    /// <summary>The application whose store this is.</summary>
+    public abstract string Application { get; }
 
-    public EventStore(Persistence persistence, string application)
-    {
-        _persistence = persistence;
-        Application = application;
-        Tables = persistence.TablesOf(application);
-        Statements = new EventStatements(Tables);
-        _appendLock = persistence.AppendLockSql(Tables);
-        _readers = new ReaderPool(persistence, application, Tables);
-        lock (_writeLock)
-        {
-            // Idempotent (IF NOT EXISTS), so safe to retry on a fresh connection whatever got through.
-            Write((db, _) =>
-            {
-                persistence.CreateTables(db.Db, Tables);
-                return 0L;
-            });
-        }
-    }
-
-    public string Application { get; }
-
-    public StoreTables Tables { get; }
-
-    public Persistence Persistence => _persistence;
-
-    internal EventStatements Statements { get; }
+    /// <summary>The store that made this one.</summary>
+    public abstract Persistence Persistence { get; }
 
     /// <summary>Options for a connection of one's own to the application's database (tests, tools).</summary>
-    internal DataOptions ReadOptions => _persistence.QueryOptions(Application);
+    internal virtual DataOptions ReadOptions => throw new NotSupportedException($"The store of '{Application}' is not a database.");
 
     /// <summary>Whether an exception is a passing fault of this store (or a conflict, which passes by retrying).</summary>
-    public bool IsTransient(Exception exception) =>
-        exception is TrackingConflictException or ConcurrencyException or CommitOutcomeUnknownException || _persistence.IsTransient(exception, Tables);
-
-    // ---- Reads, on held reader connections ----
+    public abstract bool IsTransient(Exception exception);
 
     /// <summary>Notifications with ids in (after, upTo], optionally only the given topics.</summary>
-    public IReadOnlyList<Notification> ReadRange(long after, long upTo, IReadOnlyList<string>? topics) =>
-        topics is { Count: 0 } ? [] : _readers.Read(db => Statements.ReadRange(db, after, upTo, topics));
+    public abstract IReadOnlyList<Notification> ReadRange(long after, long upTo, IReadOnlyList<string>? topics);
 
     /// <summary>
-    /// Up to <paramref name="limit"/> ids after <paramref name="after"/>, bounded by the newest id
-    /// read first, over one connection. Everything up to that newest id is committed (ids become
-    /// visible in commit order), so the range below it is complete whatever the filter keeps.
+    /// Up to <paramref name="limit"/> ids after <paramref name="after"/>, bounded by the newest id:
+    /// the notifications kept, the last id covered, and whether that was the newest.
     /// </summary>
-    /// <returns>The notifications kept, the last id covered, and whether that was the newest.</returns>
-    public (IReadOnlyList<Notification> Items, long UpTo, bool IsEnd) ReadAfter(long after, int limit, IReadOnlyList<string>? topics) =>
-        _readers.Read<(IReadOnlyList<Notification>, long, bool)>(db =>
-        {
-            var max = Statements.MaxNotificationId(db);
-            if (max <= after) return ([], after, true);
-            var upTo = Math.Min(max, after > long.MaxValue - limit ? long.MaxValue : after + limit);
-            return (topics is { Count: 0 } ? [] : Statements.ReadRange(db, after, upTo, topics), upTo, upTo == max);
-        });
+    public abstract (IReadOnlyList<Notification> Items, long UpTo, bool IsEnd) ReadAfter(long after, int limit, IReadOnlyList<string>? topics);
 
     /// <summary>The newest notification id (0 when empty).</summary>
-    public long MaxNotificationId() => _readers.Read(Statements.MaxNotificationId);
+    public abstract long MaxNotificationId();
 
     /// <summary>An aggregate's stored events after a version, oldest first.</summary>
-    public IReadOnlyList<Notification> ReadAggregate(Guid id, long afterVersion) =>
-        _readers.Read(db => Statements.ReadAggregate(db, id, afterVersion));
+    public abstract IReadOnlyList<Notification> ReadAggregate(Guid id, long afterVersion);
 
     /// <summary>The stored tracking position for an upstream application (0 when none).</summary>
-    public long Position(string upstream) => _readers.Read(db => Statements.StoredPosition(db, upstream)) ?? 0;
+    public abstract long Position(string upstream);
 
     /// <summary>Every stored tracking position.</summary>
-    public IReadOnlyDictionary<string, long> Positions() => _readers.Read(Statements.Positions);
+    public abstract IReadOnlyDictionary<string, long> Positions();
 
     /// <summary>The events this application's followers parked.</summary>
-    public IReadOnlyList<ParkedEvent> Parked() => _readers.Read(db => Statements.Parked(db, Application));
+    public abstract IReadOnlyList<ParkedEvent> Parked();
 
     /// <summary>A query over a user's mapped rows, its table created if missing.</summary>
-    public IQueryable<T> Query<T>() where T : class
-    {
-        EnsureRowTable<T>();
-        var context = new DataContext(_persistence.QueryOptions(Application));
-        return context.GetTable<T>();
-    }
+    public abstract IQueryable<T> Query<T>() where T : class;
 
     /// <summary>Creates the table of a mapped row type if this store has not yet done so.</summary>
-    public void EnsureRowTable<T>() where T : class
-    {
-        if (_rowTables.ContainsKey(typeof(T))) return;
-        lock (_writeLock)
-        {
-            // Idempotent (IF NOT EXISTS), so safe to retry on a fresh connection whatever got through.
-            Write((db, _) =>
-            {
-                db.Db.BeginTransaction();
-                try
-                {
-                    _persistence.CreateRowTable(db.Db, RowTables.Create<T>);
-                    _persistence.CommitTransaction(db.Db);
-                }
-                catch
-                {
-                    Rollback(db);
-                    throw;
-                }
-                return 0L;
-            });
-            _rowTables[typeof(T)] = true;
-        }
-    }
+    public abstract void EnsureRowTable<T>() where T : class;
 
-    internal bool KnowsRowTable(Type type) => _rowTables.ContainsKey(type);
-
-    internal void RowTablesCommitted(IEnumerable<Type> types)
-    {
-        foreach (var type in types) _rowTables[type] = true;
-    }
-
-    // ---- Commands' saves (group commit) ----
-
-    /// <summary>
-    /// Stores the events of one save, committed together with the saves of other threads that are
-    /// waiting at the same moment, or carried into a processing step's transaction. Each save keeps
-    /// its own outcome: if one of a group conflicts, the group is retried one save per transaction.
-    /// </summary>
-    /// <returns>The last notification id assigned to this save's events.</returns>
-    /// <exception cref="ConcurrencyException">An aggregate version of this save is already stored; nothing of it was.</exception>
+    /// <summary>Stores the events of one command's save atomically; returns the last notification id given.</summary>
+    /// <exception cref="ConcurrencyException">An aggregate version is already stored; nothing was.</exception>
     /// <exception cref="CommitOutcomeUnknownException">The commit failed with its outcome unknown.</exception>
-    public long AppendSave(IReadOnlyList<NewEvent> events)
-    {
-        var save = _saves.Enqueue(events);
-        while (!save.Done)
-        {
-            // One caller at a time leads: it commits what is queued until its own save is in. The
-            // others sleep on their own save rather than spin on the lock through a disk flush (or a
-            // processing step, which carries them into its transaction), and look again after a
-            // moment in case the leader left before their turn.
-            if (_writeLock.TryEnter())
-            {
-                try
-                {
-                    while (!save.Done) CommitQueuedSaves();
-                }
-                finally
-                {
-                    _writeLock.Exit();
-                }
-            }
-            else
-            {
-                save.Wait(TimeSpan.FromMilliseconds(2));
-            }
-        }
-        if (save.Error is not null) ExceptionDispatchInfo.Throw(save.Error);
-        return save.Last;
-    }
+    public abstract long AppendSave(IReadOnlyList<NewEvent> events);
 
-    private void CommitQueuedSaves()
-    {
-        var group = _saves.TakeQueued();
-        if (group.Count == 0) return;
-        if (group.Count == 1)
-        {
-            CommitAlone(group[0]);
-            return;
-        }
-        try
-        {
-            GroupCommit.Completed(group, AppendNow(GroupCommit.Events(group)));
-        }
-        catch (ConcurrencyException)
-        {
-            // Someone in the group is stale: give each save its own transaction and outcome.
-            foreach (var queued in group) CommitAlone(queued);
-        }
-        catch (Exception ex)
-        {
-            foreach (var queued in group) queued.Complete(0, ex);
-        }
-    }
+    /// <summary>Starts a processing step: one unit of work until it commits or is disposed (rolled back).</summary>
+    public abstract StepTransaction BeginStep();
 
-    private void CommitAlone(QueuedSave save)
-    {
-        try
-        {
-            save.Complete(AppendNow(save.Events), null);
-        }
-        catch (Exception ex)
-        {
-            save.Complete(0, ex);
-        }
-    }
-
-    /// <summary>Appends events in a transaction of their own (under the write lock).</summary>
-    private long AppendNow(IReadOnlyList<NewEvent> events) => Write((db, progress) =>
-    {
-        db.Db.BeginTransaction();
-        try
-        {
-            var last = AppendInTransaction(db, progress, events, tracking: null, parked: null);
-            progress.Committing = true;
-            _persistence.CommitTransaction(db.Db);
-            return last;
-        }
-        catch (Exception ex)
-        {
-            throw Failed(db, progress, ex, events, tracking: null);
-        }
-    });
-
-    public void Dispose()
-    {
-        lock (_writeLock)
-        {
-            DropWriter();
-        }
-        _readers.Dispose();
-    }
+    /// <inheritdoc/>
+    public abstract void Dispose();
 }
 
-/// <summary>Creates projection row tables through LinqToDB's mapping.</summary>
-internal static class RowTables
+/// <summary>
+/// One processing step as one unit of work. Everything a policy reads inside the step goes through
+/// it (aggregates, projection rows), so the step reads its own writes; its row changes, new events,
+/// tracking move (conditional on the position it started from) and parked event commit together.
+/// Disposed without commit, it rolls back whole: nothing of a failed step is ever stored.
+/// </summary>
+internal abstract class StepTransaction : IDisposable
 {
-    public static void Create<T>(DataConnection db) where T : class =>
-        db.CreateTable<T>(tableOptions: TableOptions.CreateIfNotExists);
+    /// <summary>An aggregate's stored events after a version, read inside the step.</summary>
+    public abstract IReadOnlyList<Notification> ReadAggregate(Guid id, long afterVersion);
+
+    /// <summary>A query over mapped rows inside the step: the step's own saves and deletes so far are in it.</summary>
+    public abstract IQueryable<T> Query<T>() where T : class;
+
+    /// <summary>Adds a row change; it is written before the next query in the step, or at commit.</summary>
+    public abstract void Add(RowChange row);
+
+    /// <summary>Writes the row changes added since the last flush, in order.</summary>
+    internal abstract void FlushRows();
+
+    /// <summary>Deletes a parked record inside the step; false when it was not there (another retry took it).</summary>
+    public abstract bool Unpark(string upstream, long notificationId);
+
+    /// <summary>Commits the step; returns the last notification id given to its own events (0 when none).</summary>
+    /// <exception cref="TrackingConflictException">The tracking position is no longer the expected one; nothing was stored.</exception>
+    public abstract long Commit(IReadOnlyList<NewEvent> events, TrackingUpdate? tracking, ParkedEvent? parked = null);
+
+    /// <summary>Rolls back unless committed, and releases the application's writer.</summary>
+    public abstract void Dispose();
 }

@@ -70,6 +70,13 @@ public sealed class PostgresFactAttribute : FactAttribute
 }
 
 /// <summary>Runs a theory on the SQLite store (argument <c>"sqlite"</c>).</summary>
+/// <summary>Runs a theory on <see cref="Persistence.InMemory"/> (argument <c>"memory"</c>): one store instance shared by the whole test.</summary>
+public sealed class MemoryStoreAttribute : DataAttribute
+{
+    public override IEnumerable<object[]> GetData(MethodInfo testMethod) => [[StoreLocation.Memory]];
+}
+
+/// <summary>Runs a theory on the SQLite store (argument <c>"sqlite"</c>).</summary>
 public sealed class SqliteStoreAttribute : DataAttribute
 {
     public override IEnumerable<object[]> GetData(MethodInfo testMethod) => [[StoreLocation.Sqlite]];

@@ -11,6 +11,7 @@ namespace ProcessDsl.Postgres.Tests.Support;
 public sealed class TestStore : IDisposable
 {
     private readonly List<Persistence> _opened = [];
+    private Persistence? _memory;
 
     private TestStore(StoreLocation location) => Location = location;
 
@@ -20,6 +21,7 @@ public sealed class TestStore : IDisposable
 
     public static TestStore Create(string kind)
     {
+        if (kind == StoreLocation.Memory) return new TestStore(new StoreLocation(StoreLocation.Memory, "memory", null)) { _memory = Persistence.InMemory() };
         if (kind == StoreLocation.Sqlite)
         {
             var directory = Path.Combine(Path.GetTempPath(), "processdsl-pgtests", Guid.NewGuid().ToString("N"));
@@ -33,6 +35,8 @@ public sealed class TestStore : IDisposable
     /// <summary>A new store instance on the same data.</summary>
     public Persistence Open()
     {
+        // Nothing else can see an in-memory store: every "instance" is the one store.
+        if (_memory is not null) return _memory;
         var store = Location.Open();
         lock (_opened) _opened.Add(store);
         return store;
@@ -61,6 +65,7 @@ public sealed class TestStore : IDisposable
 
     public void Dispose()
     {
+        _memory?.Dispose();
         lock (_opened)
         {
             foreach (var store in _opened) store.Dispose();

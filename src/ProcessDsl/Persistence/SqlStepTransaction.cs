@@ -10,15 +10,15 @@ namespace ProcessDsl;
 /// move and the commands' queued saves commit in it. Disposed without commit, it rolls back whole:
 /// nothing of a failed step is ever stored.
 /// </summary>
-internal sealed class StepTransaction : IDisposable
+internal sealed class SqlStepTransaction : StepTransaction
 {
-    private readonly EventStore _store;
+    private readonly SqlEventStore _store;
     private readonly List<RowChange> _rows = [];
     private readonly HashSet<Type> _newTables = [];
     private bool _finished;
     private bool _broken;
 
-    internal StepTransaction(EventStore store, StoreCommands commands)
+    internal SqlStepTransaction(SqlEventStore store, StoreCommands commands)
     {
         _store = store;
         Commands = commands;
@@ -26,14 +26,13 @@ internal sealed class StepTransaction : IDisposable
 
     internal StoreCommands Commands { get; }
 
-    public EventStore Store => _store;
 
     /// <summary>An aggregate's stored events after a version, read inside the step's transaction.</summary>
-    public IReadOnlyList<Notification> ReadAggregate(Guid id, long afterVersion) =>
+    public override IReadOnlyList<Notification> ReadAggregate(Guid id, long afterVersion) =>
         Guard(() => _store.Statements.ReadAggregate(Commands, id, afterVersion));
 
     /// <summary>A query over mapped rows inside the step: the step's own saves and deletes so far are in it.</summary>
-    public IQueryable<T> Query<T>() where T : class
+    public override IQueryable<T> Query<T>() where T : class
     {
         Guard(() =>
         {
@@ -45,10 +44,10 @@ internal sealed class StepTransaction : IDisposable
     }
 
     /// <summary>Adds a row change; it is written before the next query in the step, or at commit.</summary>
-    public void Add(RowChange row) => _rows.Add(row);
+    public override void Add(RowChange row) => _rows.Add(row);
 
     /// <summary>Writes the row changes added since the last flush, in order.</summary>
-    internal void FlushRows()
+    internal override void FlushRows()
     {
         if (_rows.Count == 0) return;
         foreach (var row in _rows)
@@ -59,12 +58,12 @@ internal sealed class StepTransaction : IDisposable
         _rows.Clear();
     }
 
-    /// <summary>Commits the step (see <see cref="EventStore.CommitStep"/>).</summary>
-    public long Commit(IReadOnlyList<NewEvent> events, TrackingUpdate? tracking, ParkedEvent? parked = null) =>
+    /// <summary>Commits the step (see <see cref="SqlEventStore.CommitStep"/>).</summary>
+    public override long Commit(IReadOnlyList<NewEvent> events, TrackingUpdate? tracking, ParkedEvent? parked = null) =>
         _store.CommitStep(this, events, tracking, parked);
 
     /// <summary>Deletes a parked record inside the step; false when it was not there (another retry took it).</summary>
-    public bool Unpark(string upstream, long notificationId) =>
+    public override bool Unpark(string upstream, long notificationId) =>
         Guard(() => _store.Statements.Unpark(Commands, upstream, notificationId));
 
     internal void Committed()
@@ -76,7 +75,7 @@ internal sealed class StepTransaction : IDisposable
     internal void Abandoned() => _finished = true;
 
     /// <summary>Rolls back unless committed, and releases the application's writer.</summary>
-    public void Dispose()
+    public override void Dispose()
     {
         if (!_finished)
         {

@@ -3,14 +3,14 @@ using System.Runtime.ExceptionServices;
 namespace ProcessDsl;
 
 /// <summary>The writer connection and what runs inside an append transaction.</summary>
-internal sealed partial class EventStore
+internal sealed partial class SqlEventStore
 {
     /// <summary>
     /// Starts a processing step: takes the write lock and begins a transaction on the writer
     /// connection, which the step's reads, row writes and commit all use. Dispose it to roll back
     /// (and release the lock) unless <see cref="CommitStep"/> committed it.
     /// </summary>
-    public StepTransaction BeginStep()
+    public override StepTransaction BeginStep()
     {
         _writeLock.Enter();
         try
@@ -27,7 +27,7 @@ internal sealed partial class EventStore
                 db = Writer();
                 db.Db.BeginTransaction();
             }
-            return new StepTransaction(this, db);
+            return new SqlStepTransaction(this, db);
         }
         catch
         {
@@ -56,7 +56,7 @@ internal sealed partial class EventStore
     /// on the position it started from) and its row changes.
     /// </summary>
     /// <returns>The last notification id given to the step's own events (0 when it has none).</returns>
-    internal long CommitStep(StepTransaction step, IReadOnlyList<NewEvent> events, TrackingUpdate? tracking, ParkedEvent? parked)
+    internal long CommitStep(SqlStepTransaction step, IReadOnlyList<NewEvent> events, TrackingUpdate? tracking, ParkedEvent? parked)
     {
         var db = step.Commands;
         var saves = _saves.IsEmpty ? [] : _saves.TakeQueued();
