@@ -9,4 +9,5 @@ namespace ProcessDsl;
 /// <param name="OriginatorVersion">The aggregate's version after the event.</param>
 /// <param name="Topic">The event's topic (see <see cref="TopicAttribute"/>).</param>
 /// <param name="State">The event serialised as UTF-8 JSON.</param>
-public sealed record Notification(long Id, Guid OriginatorId, long OriginatorVersion, string Topic, byte[] State);
+/// <param name="Version">The version of the event class it was written at (1 for events stored before versions existed).</param>
+public sealed record Notification(long Id, Guid OriginatorId, long OriginatorVersion, string Topic, byte[] State, int Version = 1);
