@@ -113,7 +113,7 @@ public sealed class CompileAndRunTests
         Assert.Equal(new[] { "Orders" }, system["Summaries"].Upstreams);
         Assert.Equal(new[] { ns + ".Order.Created", ns + ".Order.Paid" }, system["Summaries"].Topics);
         Assert.Equal(new[] { ns + ".Payment.Created", ns + ".Reservation.Created" }, system["Orders"].Topics);
-        Assert.IsType(loaded.Assembly.GetType(ns + ".Payments")!, system["Payments"].Factory());
+        Assert.IsType(loaded.Assembly.GetType(ns + ".Payments")!, system["Payments"].Factory!());
     }
 
     /// <summary>Compiles the Orders sources in a namespace of their own (topics are process-wide) and loads them.</summary>

@@ -49,6 +49,7 @@ public sealed class DiagnosticTests
 
     private const string Prelude = """
         using System;
+        using System.Text.Json.Nodes;
         using System.Threading.Tasks;
         using ProcessDsl;
         using Shop;
@@ -501,6 +502,92 @@ public sealed class DiagnosticTests
             "PDSL022", "empty topic", """
             [Topic([|""|])]
             public sealed record Placed : DomainEvent;
+            """
+        },
+        {
+            "PDSL025", "upcast chain with a gap", """
+            [Topic("cases.moved", Version = [|3|])]
+            public sealed record Moved(string To) : DomainEvent
+            {
+                [Upcast(From = 1)]
+                static void FromV1(JsonObject state) => state["To"] = "";
+            }
+            """
+        },
+        {
+            "PDSL026", "upcast step for the current version", """
+            [Topic("cases.moved", Version = 2)]
+            public sealed record Moved(string To) : DomainEvent
+            {
+                [Upcast(From = 1)]
+                static void FromV1(JsonObject state) => state["To"] = "";
+
+                [Upcast(From = [|2|])]
+                static void FromV2(JsonObject state) { }
+            }
+            """
+        },
+        {
+            "PDSL026", "upcast step on an event at version 1", """
+            public sealed record Moved(string To) : DomainEvent
+            {
+                [Upcast(From = [|1|])]
+                static void FromV1(JsonObject state) => state["To"] = "";
+            }
+            """
+        },
+        {
+            "PDSL027", "instance upcast method", """
+            [Topic("cases.moved", Version = 2)]
+            public sealed record Moved(string To) : DomainEvent
+            {
+                [Upcast(From = 1)]
+                void [|FromV1|](JsonObject state) => state["To"] = "";
+            }
+            """
+        },
+        {
+            "PDSL027", "upcast method taking a string", """
+            [Topic("cases.moved", Version = 2)]
+            public sealed record Moved(string To) : DomainEvent
+            {
+                [Upcast(From = 1)]
+                static void [|FromV1|](string state) { }
+            }
+            """
+        },
+        {
+            "PDSL028", "version above 1 without any step", """
+            [Topic("cases.moved", Version = [|2|])]
+            public sealed record Moved(string To) : DomainEvent;
+            """
+        },
+        {
+            "PDSL029", "upcast method outside an event type", """
+            public static class Migrations
+            {
+                [Upcast(From = 1)]
+                static void [|FromV1|](JsonObject state) { }
+            }
+            """
+        },
+        {
+            "PDSL030", "version below 1", """
+            [Topic("cases.moved", Version = [|0|])]
+            public sealed record Moved(string To) : DomainEvent;
+            """
+        },
+        {
+            "PDSL031", "two upcast steps for one version", """
+            [Topic("cases.moved", Version = 2)]
+            public sealed record Moved(string To) : DomainEvent
+            {
+                [Upcast(From = 1)]
+                static void FromV1(JsonObject state) => state["To"] = "";
+
+                [Upcast(From = [|1|])]
+                static void Again(JsonObject state) { }
+            }
             """
         },
     };

@@ -132,6 +132,41 @@ internal static class DiagnosticDescriptors
         "Type declares a member the generator writes",
         "'{0}' declares '{1}' itself, but the generator writes '{1}' from its {2}; remove the hand-written '{1}' and let the generated one do the work");
 
+    public static readonly DiagnosticDescriptor UpcastGap = Error(
+        "PDSL025",
+        "Upcast chain has a gap",
+        "'{0}' is at version {1} but has no [Upcast(From = {2})] step, so events stored at that version cannot be read; add 'static void FromV{2}(System.Text.Json.Nodes.JsonObject state)' with [Upcast(From = {2})] to the event type");
+
+    public static readonly DiagnosticDescriptor UpcastOutOfRange = Error(
+        "PDSL026",
+        "Upcast step for a version that is not older than the current one",
+        "[Upcast(From = {0})] of '{1}' upgrades version {0}, but the current version is {2}, so steps exist only for From = 1 to From = {2} - 1; raise Version in [Topic(\"...\", Version = n)] or fix From");
+
+    public static readonly DiagnosticDescriptor UpcastSignature = Error(
+        "PDSL027",
+        "Upcast method has the wrong signature",
+        "Upcast method '{0}' {1}; an upcast step must be 'static void {0}(System.Text.Json.Nodes.JsonObject state)', non-generic and not async");
+
+    public static readonly DiagnosticDescriptor VersionWithoutUpcasts = Error(
+        "PDSL028",
+        "Event version above 1 without upcast steps",
+        "'{0}' is at version {1} but has no [Upcast] step, so events stored at older versions cannot be read; add one [Upcast(From = k)] static method per older version k, from 1 to {1} - 1");
+
+    public static readonly DiagnosticDescriptor UpcastOutsideEvent = Error(
+        "PDSL029",
+        "[Upcast] belongs in a concrete DomainEvent type",
+        "Upcast method '{0}' is declared in '{1}', which is not a concrete type deriving from ProcessDsl.DomainEvent, so it never runs; move it into the event record whose stored JSON it upgrades");
+
+    public static readonly DiagnosticDescriptor InvalidVersion = Error(
+        "PDSL030",
+        "Event version is not valid",
+        "Version {0} of '{1}' is not valid; versions start at 1 (the default) and go up by one per change of shape");
+
+    public static readonly DiagnosticDescriptor DuplicateUpcast = Error(
+        "PDSL031",
+        "Two upcast steps for one version",
+        "'{0}' already has an upcast step from version {1} in method '{2}'; keep one [Upcast(From = {1})] step per version");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) => Create(id, title, message, DiagnosticSeverity.Error);
 
     private static DiagnosticDescriptor Warning(string id, string title, string message) => Create(id, title, message, DiagnosticSeverity.Warning);
