@@ -167,10 +167,44 @@ internal static class DiagnosticDescriptors
         "Two upcast steps for one version",
         "'{0}' already has an upcast step from version {1} in method '{2}'; keep one [Upcast(From = {1})] step per version");
 
+    public static readonly DiagnosticDescriptor ApplicationBuiltByContainer = Info(
+        "PDSL032",
+        "Application is built by the container",
+        "Application '{0}' has no parameterless constructor the system can call, only a public one with parameters, so the system cannot create it itself: host the system with services.AddProcessDsl(...) (the container supplies the parameters) or give the runner a RunnerOptions.ApplicationFactory");
+
+    public static readonly DiagnosticDescriptor TopicNotPinned = Create(
+        "PDSL033",
+        "Event type has no pinned topic",
+        "Event type '{0}' is stored under its class name '{1}', so renaming or moving the class orphans its stored events; pin the name with [Topic(\"{1}\")]",
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: false);
+
+    public static readonly DiagnosticDescriptor TriggeredWithoutApply = Warning(
+        "PDSL034",
+        "Triggered event has no [Apply] method",
+        "Aggregate '{0}' triggers '{1}' but none of its [Apply] methods takes it, so the event changes nothing but the version; add '[Apply] void When({1} e)' or remove the event");
+
+    public static readonly DiagnosticDescriptor AggregateSavedAsRow = Error(
+        "PDSL035",
+        "An aggregate is not a projection row",
+        "processing.{0}(...) writes LinqToDB-mapped projection rows, but '{1}' is an aggregate; use processing.Collect({2}) so its new events commit with the tracking record");
+
+    public static readonly DiagnosticDescriptor SaveInsidePolicy = Error(
+        "PDSL036",
+        "Save inside a policy",
+        "Policy '{0}' calls Save(...) of its own application, which throws inside a policy; use processing.Collect(...) so the new events commit with the tracking record");
+
+    public static readonly DiagnosticDescriptor RowWithoutPrimaryKey = Error(
+        "PDSL037",
+        "Projection row has no primary key",
+        "processing.{0}(...) replaces or deletes rows by primary key, but '{1}' has no [PrimaryKey] member; mark its key property with [LinqToDB.Mapping.PrimaryKey]");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) => Create(id, title, message, DiagnosticSeverity.Error);
 
     private static DiagnosticDescriptor Warning(string id, string title, string message) => Create(id, title, message, DiagnosticSeverity.Warning);
 
-    private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity) =>
-        new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());
+    private static DiagnosticDescriptor Info(string id, string title, string message) => Create(id, title, message, DiagnosticSeverity.Info);
+
+    private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity, bool isEnabledByDefault = true) =>
+        new(id, title, message, Category, severity, isEnabledByDefault, helpLinkUri: HelpBase + id.ToLowerInvariant());
 }

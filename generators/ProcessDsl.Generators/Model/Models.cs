@@ -30,8 +30,14 @@ internal sealed record SubscriptionModel(string EventType, string MethodName);
 /// <summary>A partial class with <c>[SubscribeTo]</c> methods.</summary>
 internal sealed record SubscriberModel(TypeDeclarationModel Type, EquatableArray<SubscriptionModel> Subscriptions);
 
-/// <summary>One application of a system: name, class, the applications it follows and the topics it handles.</summary>
-internal sealed record SystemApplicationModel(string Name, string FullyQualifiedName, EquatableArray<string> Upstreams, EquatableArray<string> Topics);
+/// <summary>
+/// One application of a system: name, class, the applications it follows and the topics it handles;
+/// <paramref name="HasFactory"/> is false when only a container can build it (constructor parameters).
+/// </summary>
+internal sealed record SystemApplicationModel(string Name, string FullyQualifiedName, EquatableArray<string> Upstreams, EquatableArray<string> Topics, bool HasFactory);
 
-/// <summary>A <c>[ProcessSystem]</c> class and its applications in first-appearance order.</summary>
-internal sealed record SystemModel(TypeDeclarationModel Type, string Name, EquatableArray<SystemApplicationModel> Applications);
+/// <summary>
+/// A <c>[ProcessSystem]</c> class and its applications in first-appearance order. With
+/// <paramref name="HasErrors"/>, the system has errors and gets a <c>Definition</c> that throws.
+/// </summary>
+internal sealed record SystemModel(TypeDeclarationModel Type, string Name, EquatableArray<SystemApplicationModel> Applications, bool HasErrors);

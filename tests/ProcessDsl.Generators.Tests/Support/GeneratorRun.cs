@@ -1,7 +1,9 @@
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
 using ProcessDsl.Generators;
+using ProcessDsl.Generators.Analyzers;
 
 namespace ProcessDsl.Generators.Tests.Support;
 
@@ -52,6 +54,13 @@ internal static class GeneratorRun
         /// <summary>Generated files by hint name.</summary>
         public IReadOnlyDictionary<string, string> Sources =>
             RunResult.Results.Single().GeneratedSources.ToDictionary(s => s.HintName, s => s.SourceText.ToString());
+
+        /// <summary>What <see cref="ProcessDslAnalyzer"/> reports on the compilation including generated code (enabled rules only).</summary>
+        public IReadOnlyList<Diagnostic> AnalyzerDiagnostics =>
+            Output.WithAnalyzers([new ProcessDslAnalyzer()]).GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult();
+
+        /// <summary>Everything ProcessDsl reports: the generator's diagnostics, then the analyzer's.</summary>
+        public IReadOnlyList<Diagnostic> ProcessDslDiagnostics => [.. GeneratorDiagnostics, .. AnalyzerDiagnostics];
 
         /// <summary>Errors and warnings of the compilation including generated code (the generator's own diagnostics excluded).</summary>
         public IReadOnlyList<Diagnostic> CompilationProblems =>
