@@ -12,7 +12,7 @@ internal static class GeneratorRun
 {
     public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest);
 
-    private static readonly ImmutableArray<MetadataReference> s_references =
+    internal static readonly ImmutableArray<MetadataReference> References =
     [
         .. Basic.Reference.Assemblies.Net100.References.All,
         MetadataReference.CreateFromFile(typeof(ProcessDsl.Aggregate).Assembly.Location),
@@ -27,7 +27,7 @@ internal static class GeneratorRun
         CSharpCompilation.Create(
             "Generated" + Guid.NewGuid().ToString("N"),
             sources.Select(s => CSharpSyntaxTree.ParseText(s.Text, ParseOptions, path: s.Path)),
-            s_references,
+            References,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
     public static GeneratorDriver Driver(IIncrementalGenerator? generator = null, bool trackSteps = false) =>
