@@ -55,6 +55,13 @@ public sealed class ProcessDslCodeFixProvider : CodeFixProvider
         }
     }
 
+    /// <summary>The document's own line ending, so a fix never mixes CRLF into an LF file.</summary>
+    private static SyntaxTrivia NewLineOf(SyntaxNode root)
+    {
+        var newline = root.DescendantTrivia().FirstOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia));
+        return newline == default ? SyntaxFactory.CarriageReturnLineFeed : newline;
+    }
+
     private static void Register(CodeFixContext context, Diagnostic diagnostic, string title, string key, System.Func<CancellationToken, Task<Document>> fix) =>
         context.RegisterCodeFix(CodeAction.Create(title, fix, equivalenceKey: key), diagnostic);
 
@@ -131,14 +138,14 @@ public sealed class ProcessDslCodeFixProvider : CodeFixProvider
         var indentation = leading.LastOrDefault(t => t.IsKind(SyntaxKind.WhitespaceTrivia));
         var list = SyntaxFactory.AttributeList(SyntaxFactory.SingletonSeparatedList(attribute))
             .WithLeadingTrivia(leading)
-            .WithTrailingTrivia(SyntaxFactory.ElasticCarriageReturnLineFeed);
+            .WithTrailingTrivia(NewLineOf(root));
         var updated = eventType.WithoutLeadingTrivia();
         updated = updated.WithLeadingTrivia(indentation == default ? SyntaxFactory.TriviaList() : SyntaxFactory.TriviaList(indentation));
         updated = updated.WithAttributeLists(updated.AttributeLists.Insert(0, list));
         var newRoot = root.ReplaceNode(eventType, updated);
         var newDocument = document.WithSyntaxRoot(newRoot);
         newDocument = await Simplifier.ReduceAsync(newDocument, Simplifier.Annotation, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return await Formatter.FormatAsync(newDocument, SyntaxAnnotation.ElasticAnnotation, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return newDocument;
     }
 
     private static async Task<Document> AddApply(Document document, ObjectCreationExpressionSyntax creation, CancellationToken cancellationToken)
@@ -156,9 +163,8 @@ public sealed class ProcessDslCodeFixProvider : CodeFixProvider
             .WithAttributeLists(SyntaxFactory.SingletonList(method.AttributeLists[0].WithAttributes(SyntaxFactory.SingletonSeparatedList(
                 method.AttributeLists[0].Attributes[0].WithName(method.AttributeLists[0].Attributes[0].Name.WithAdditionalAnnotations(Simplifier.Annotation))))))
             .WithAdditionalAnnotations(Formatter.Annotation);
-        // A blank line before the new method, in the document's own line ending.
-        var newline = root.DescendantTrivia().FirstOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia));
-        method = method.WithLeadingTrivia(newline == default ? SyntaxFactory.CarriageReturnLineFeed : newline);
+        // A blank line before the new method.
+        method = method.WithLeadingTrivia(NewLineOf(root));
         var newRoot = root.ReplaceNode(aggregate, aggregate.AddMembers(method));
         var newDocument = document.WithSyntaxRoot(newRoot);
         newDocument = await Simplifier.ReduceAsync(newDocument, Simplifier.Annotation, cancellationToken: cancellationToken).ConfigureAwait(false);
