@@ -144,10 +144,13 @@ public sealed class EventTopicsUpcastTests
 
     public sealed record Strict(int Value) : DomainEvent;
 
+    public sealed record Quiet(int Value) : DomainEvent;
+
     private static readonly List<string> s_steps = [];
     private static readonly string s_topic = "tests.renamed." + Guid.NewGuid().ToString("N");
     private static readonly string s_plainTopic = "tests.plain." + Guid.NewGuid().ToString("N");
     private static readonly string s_strictTopic = "tests.strict." + Guid.NewGuid().ToString("N");
+    private static readonly string s_quietTopic = "tests.quiet." + Guid.NewGuid().ToString("N");
 
     static EventTopicsUpcastTests()
     {
@@ -168,6 +171,7 @@ public sealed class EventTopicsUpcastTests
             });
         EventTopics.Register<Plain>(s_plainTopic);
         EventTopics.Register<Strict>(s_strictTopic, 2, static _ => throw new FormatException("no Value to convert"));
+        EventTopics.Register<Quiet>(s_quietTopic, 2, static _ => { });
     }
 
     private static Notification Stored(string topic, int version, string json) =>
@@ -215,6 +219,31 @@ public sealed class EventTopicsUpcastTests
         Assert.Empty(steps);
         Assert.Equal(("Alan", "Turing"), (generic!.First, generic.Last));
         Assert.Equal(("Alan", "Turing"), (((Renamed)byTopic!).First, ((Renamed)byTopic).Last));
+    }
+
+    [Fact]
+    public void The_current_version_fast_path_allocates_no_more_than_plain_deserialisation()
+    {
+        const int Reads = 1000;
+        var stored = Stored(s_topic, 3, """{"First":"Alan","Last":"Turing"}""");
+        long Allocated(Action read)
+        {
+            read(); // warm up
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < Reads; i++) read();
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+
+        var direct = Allocated(() => System.Text.Json.JsonSerializer.Deserialize<Renamed>(stored.State, EventTopics.SerializerOptions));
+        var viaTopics = Allocated(() => EventTopics.Deserialize<Renamed>(stored));
+        var old = Stored(s_quietTopic, 1, """{"Value":1}""");
+        var quietDirect = Allocated(() => System.Text.Json.JsonSerializer.Deserialize<Quiet>(old.State, EventTopics.SerializerOptions));
+        var upcast = Allocated(() => EventTopics.Deserialize<Quiet>(old));
+
+        // Building a JSON tree costs far more than 1 KB over a thousand reads; the fast path builds none.
+        Assert.True(viaTopics <= direct + 1024, $"fast path {viaTopics} bytes, plain {direct} bytes");
+        // The meter sees a tree: the upcast path (a step that does nothing) allocates well beyond plain reading.
+        Assert.True(upcast > quietDirect + 1024, $"upcast path {upcast} bytes, plain {quietDirect} bytes");
     }
 
     [Fact]
