@@ -27,6 +27,7 @@ public sealed class ProcessDslGenerator : IIncrementalGenerator
     private const string Apply = "ProcessDsl.ApplyAttribute";
     private const string SubscribeTo = "ProcessDsl.SubscribeToAttribute";
     private const string ProcessSystem = "ProcessDsl.ProcessSystemAttribute";
+    private const string Upcast = "ProcessDsl.UpcastAttribute";
 
     private readonly Action<string>? _onStage;
 
@@ -97,6 +98,14 @@ public sealed class ProcessDslGenerator : IIncrementalGenerator
             () => events.SelectMany(e => e.Diagnostics).Concat(Parser.DuplicateTopics(events)).ToEquatableArray(),
             Single));
         ReportDiagnostics(context, eventDiagnostics);
+
+        // Upcast steps are compiled into the topic registry above; here each is checked on its own.
+        var upcastDiagnostics = context.SyntaxProvider
+            .ForAttributeWithMetadataName(Upcast, static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax,
+                (c, ct) => Guard("checking an [Upcast] method", ct, () => Parser.ParseUpcastMethod(c, ct), Single))
+            .WithTrackingName(TrackingNames.UpcastMethods);
+        ReportDiagnostics(context, upcastDiagnostics.Where(static d => !d.IsEmpty).Collect()
+            .Select(static (all, _) => all.SelectMany(d => d).ToEquatableArray()));
     }
 
     /// <summary>Splits parse results: models feed source output, diagnostics feed their own output.</summary>

@@ -9,6 +9,7 @@ internal static class TrackingNames
     public const string SubscribeMethods = nameof(SubscribeMethods);
     public const string EventTypeDeclarations = nameof(EventTypeDeclarations);
     public const string SystemDeclarations = nameof(SystemDeclarations);
+    public const string UpcastMethods = nameof(UpcastMethods);
 
     // Models that generated source is made from: location-free, so they stay unchanged unless the meaning changes.
     public const string Applications = nameof(Applications);

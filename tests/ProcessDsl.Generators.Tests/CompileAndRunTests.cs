@@ -113,10 +113,40 @@ public sealed class CompileAndRunTests
         Assert.Equal(new[] { "Orders" }, system["Summaries"].Upstreams);
         Assert.Equal(new[] { ns + ".Order.Created", ns + ".Order.Paid" }, system["Summaries"].Topics);
         Assert.Equal(new[] { ns + ".Payment.Created", ns + ".Reservation.Created" }, system["Orders"].Topics);
-        Assert.IsType(loaded.Assembly.GetType(ns + ".Payments")!, system["Payments"].Factory());
+        Assert.IsType(loaded.Assembly.GetType(ns + ".Payments")!, system["Payments"].Factory!());
     }
 
     /// <summary>Compiles the Orders sources in a namespace of their own (topics are process-wide) and loads them.</summary>
+    [Fact]
+    public void An_application_with_constructor_parameters_gets_no_factory_and_the_others_keep_theirs()
+    {
+        var ns = "Run" + Guid.NewGuid().ToString("N");
+        var result = GeneratorRun.Run($$"""
+            using ProcessDsl;
+            namespace {{ns}};
+            public sealed partial class Orders : Application;
+            public sealed partial class Billing(string currency) : ProcessApplication
+            {
+                public string Currency => currency;
+            }
+            [ProcessSystem]
+            [Pipeline(typeof(Orders), typeof(Billing))]
+            public static partial class Shopping;
+            """);
+        Assert.Equal("PDSL032", Assert.Single(result.GeneratorDiagnostics).Id);
+        using var image = new MemoryStream();
+        var emit = result.Output.Emit(image);
+        Assert.True(emit.Success, string.Join("\n", emit.Diagnostics));
+        image.Position = 0;
+        using var loaded = new LoadedAssembly(image);
+
+        var system = (SystemDefinition)loaded.Assembly.GetType(ns + ".Shopping", throwOnError: true)!.GetProperty("Definition")!.GetValue(null)!;
+
+        Assert.Null(system["Billing"].Factory);
+        Assert.IsType(loaded.Assembly.GetType(ns + ".Orders")!, system["Orders"].Factory!());
+        Assert.Equal(["Orders"], system["Billing"].Upstreams);
+    }
+
     private static LoadedAssembly Load(out string ns)
     {
         ns = "Run" + Guid.NewGuid().ToString("N");

@@ -49,6 +49,7 @@ public sealed class DiagnosticTests
 
     private const string Prelude = """
         using System;
+        using System.Text.Json.Nodes;
         using System.Threading.Tasks;
         using ProcessDsl;
         using Shop;
@@ -371,6 +372,11 @@ public sealed class DiagnosticTests
             [ProcessSystem]
             [[|Pipeline(typeof(Orders))|]]
             public static partial class Shopping;
+
+            public static class Host
+            {
+                public static SystemDefinition Definition => Shopping.Definition;
+            }
             """
         },
         {
@@ -394,7 +400,30 @@ public sealed class DiagnosticTests
             """
         },
         {
-            "PDSL019", "application without a parameterless constructor", """
+            "PDSL019", "application without a public constructor", """
+            public sealed partial class Billing : ProcessApplication
+            {
+                private Billing(int rate) => Rate = rate;
+
+                public int Rate { get; }
+
+                [Policy(typeof(Order.Created))]
+                void On(Order.Created e, ProcessingEvent processing) { }
+            }
+
+            [ProcessSystem]
+            [Pipeline(typeof(Orders), [|typeof(Billing)|])]
+            public static partial class Shopping;
+
+            public static class Host
+            {
+                // The definition the generator writes for a broken system throws, but compiles: no CS0117 beside PDSL019.
+                public static SystemDefinition Definition => Shopping.Definition;
+            }
+            """
+        },
+        {
+            "PDSL032", "application whose constructor takes services", """
             public sealed partial class Billing(int rate) : ProcessApplication
             {
                 public int Rate => rate;
@@ -430,7 +459,12 @@ public sealed class DiagnosticTests
             """
         },
         {
-            "PDSL021", "policy for an event no upstream triggers", """
+            "PDSL021", "policy for an event no upstream can record", """
+            internal sealed partial class Tills : ProcessApplication
+            {
+                public void Open() => Save(Order.Create());
+            }
+
             public sealed partial class Billing : ProcessApplication
             {
                 [Policy(typeof(Order.Created))]
@@ -441,7 +475,27 @@ public sealed class DiagnosticTests
             }
 
             [ProcessSystem]
-            [Pipeline(typeof(Orders), typeof(Billing))]
+            [Pipeline(typeof(Tills), typeof(Billing))]
+            public static partial class Shopping;
+            """
+        },
+        {
+            "PDSL021", "policy for an event no upstream records, though the host saves into it", """
+            internal sealed partial class Tills : ProcessApplication;
+
+            public sealed partial class Billing : ProcessApplication
+            {
+                [Policy([|typeof(Stock.Counted)|])]
+                void On(Stock.Counted e, ProcessingEvent processing) { }
+            }
+
+            internal static class Host
+            {
+                public static void Run(SingleThreadedRunner runner) => runner.Get<Tills>().Save(Order.Create());
+            }
+
+            [ProcessSystem]
+            [Pipeline(typeof(Tills), typeof(Billing))]
             public static partial class Shopping;
             """
         },
@@ -458,6 +512,54 @@ public sealed class DiagnosticTests
             [ProcessSystem]
             [Pipeline(typeof(Billing), typeof(Archive))]
             public static partial class Shopping;
+            """
+        },
+        {
+            "PDSL034", "an event the aggregate triggers but never applies", """
+            public sealed partial class Cart : Aggregate
+            {
+                public sealed record Added(string Item) : DomainEvent;
+                public sealed record Emptied : DomainEvent;
+
+                public int Items { get; private set; }
+
+                public void Add(string item) => Trigger(new Added(item));
+                public void Empty() => Trigger([|new Emptied()|]);
+
+                [Apply] void On(Added e) => Items++;
+            }
+            """
+        },
+        {
+            "PDSL035", "an aggregate saved as a projection row", """
+            public sealed partial class Billing : ProcessApplication
+            {
+                [Policy(typeof(Order.Created))]
+                void On(Order.Created e, ProcessingEvent processing) => processing.Save([|Order.Create()|]);
+            }
+            """
+        },
+        {
+            "PDSL036", "Save called inside a policy", """
+            public sealed partial class Billing : ProcessApplication
+            {
+                [Policy(typeof(Order.Created))]
+                void On(Order.Created e, ProcessingEvent processing) => [|Save(Order.Create())|];
+            }
+            """
+        },
+        {
+            "PDSL037", "a projection row without a primary key", """
+            public sealed class Line
+            {
+                public int Id { get; set; }
+            }
+
+            public sealed partial class Billing : ProcessApplication
+            {
+                [Policy(typeof(Order.Created))]
+                void On(Order.Created e, ProcessingEvent processing) => processing.Delete([|new Line { Id = 1 }|]);
+            }
             """
         },
         {
@@ -503,6 +605,100 @@ public sealed class DiagnosticTests
             public sealed record Placed : DomainEvent;
             """
         },
+        {
+            "PDSL025", "upcast chain with a gap", """
+            [Topic("cases.moved", Version = [|3|])]
+            public sealed record Moved(string To) : DomainEvent
+            {
+                [Upcast(From = 1)]
+                static void FromV1(JsonObject state) => state["To"] = "";
+            }
+            """
+        },
+        {
+            "PDSL026", "upcast step for the current version", """
+            [Topic("cases.moved", Version = 2)]
+            public sealed record Moved(string To) : DomainEvent
+            {
+                [Upcast(From = 1)]
+                static void FromV1(JsonObject state) => state["To"] = "";
+
+                [Upcast(From = [|2|])]
+                static void FromV2(JsonObject state) { }
+            }
+            """
+        },
+        {
+            "PDSL026", "upcast step on an event at version 1", """
+            public sealed record Moved(string To) : DomainEvent
+            {
+                [Upcast(From = [|1|])]
+                static void FromV1(JsonObject state) => state["To"] = "";
+            }
+            """
+        },
+        {
+            "PDSL027", "instance upcast method", """
+            [Topic("cases.moved", Version = 2)]
+            public sealed record Moved(string To) : DomainEvent
+            {
+                [Upcast(From = 1)]
+                void [|FromV1|](JsonObject state) => state["To"] = "";
+            }
+            """
+        },
+        {
+            "PDSL027", "upcast method taking a string", """
+            [Topic("cases.moved", Version = 2)]
+            public sealed record Moved(string To) : DomainEvent
+            {
+                [Upcast(From = 1)]
+                static void [|FromV1|](string state) { }
+            }
+            """
+        },
+        {
+            "PDSL028", "version above 1 without any step", """
+            [Topic("cases.moved", Version = [|2|])]
+            public sealed record Moved(string To) : DomainEvent;
+            """
+        },
+        {
+            "PDSL029", "upcast method outside an event type", """
+            public static class Migrations
+            {
+                [Upcast(From = 1)]
+                static void [|FromV1|](JsonObject state) { }
+            }
+            """
+        },
+        {
+            "PDSL030", "version below 1", """
+            [Topic("cases.moved", Version = [|0|])]
+            public sealed record Moved(string To) : DomainEvent;
+            """
+        },
+        {
+            "PDSL031", "two upcast steps for one version", """
+            [Topic("cases.moved", Version = 2)]
+            public sealed record Moved(string To) : DomainEvent
+            {
+                [Upcast(From = 1)]
+                static void FromV1(JsonObject state) => state["To"] = "";
+
+                [Upcast(From = [|1|])]
+                static void Again(JsonObject state) { }
+            }
+            """
+        },
+    };
+
+    private static readonly Dictionary<string, DiagnosticSeverity> s_severities = new()
+    {
+        ["PDSL021"] = DiagnosticSeverity.Warning,
+        ["PDSL032"] = DiagnosticSeverity.Info,
+        ["PDSL033"] = DiagnosticSeverity.Warning,
+        ["PDSL034"] = DiagnosticSeverity.Warning,
     };
 
     [Theory]
@@ -512,9 +708,9 @@ public sealed class DiagnosticTests
         var (source, span) = Markup.Parse(Prelude + markup);
         var result = GeneratorRun.Run(source, Domain);
 
-        var diagnostic = Assert.Single(result.GeneratorDiagnostics);
+        var diagnostic = Assert.Single(result.ProcessDslDiagnostics);
         Assert.Equal(id, diagnostic.Id);
-        Assert.Equal(id == "PDSL021" ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error, diagnostic.Severity);
+        Assert.Equal(s_severities.GetValueOrDefault(id, DiagnosticSeverity.Error), diagnostic.Severity);
         Assert.True(diagnostic.Location.IsInSource, mistake);
         Assert.Equal("Source0.cs", diagnostic.Location.SourceTree!.FilePath);
         Assert.Equal(span, diagnostic.Location.SourceSpan);
@@ -532,7 +728,7 @@ public sealed class DiagnosticTests
             .GetFields(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public)
             .Select(f => ((DiagnosticDescriptor)f.GetValue(null)!).Id)
             .ToArray();
-        var covered = Cases.Select(c => (string)c[0]).Append("PDSL023").ToHashSet();
+        var covered = Cases.Select(c => (string)c[0]).Append("PDSL023").Append("PDSL033").ToHashSet(); // 023: the crash tests; 033: the opt-in test
         var docs = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "diagnostics.md"));
 
         Assert.Equal(ids.Length, ids.Distinct().Count());
@@ -614,6 +810,73 @@ public sealed class DiagnosticTests
             """
         },
         {
+            "a public upstream and a public event: another assembly may save into it", """
+            using ProcessDsl;
+            namespace Cases;
+            public sealed partial class Billing : ProcessApplication
+            {
+                [Policy(typeof(Shop.Stock.Counted))]
+                void On(Shop.Stock.Counted e, ProcessingEvent processing) { }
+            }
+            [ProcessSystem]
+            [Pipeline(typeof(Shop.Orders), typeof(Billing))]
+            public static partial class Shopping;
+            """
+        },
+        {
+            "an internal upstream the host saves an aggregate into that triggers the event", """
+            using System;
+            using ProcessDsl;
+            namespace Cases;
+            internal sealed partial class Tills : ProcessApplication;
+            public sealed class Shelf : Aggregate
+            {
+                public static Shelf Count(int units) => Create<Shelf>(Guid.NewGuid(), new Shop.Stock.Counted(units));
+            }
+            public sealed partial class Billing : ProcessApplication
+            {
+                [Policy(typeof(Shop.Stock.Counted))]
+                void On(Shop.Stock.Counted e, ProcessingEvent processing) { }
+            }
+            internal static class Host
+            {
+                public static void Run(SingleThreadedRunner runner) => runner.Get<Tills>().Save(Shelf.Count(3));
+            }
+            [ProcessSystem]
+            [Pipeline(typeof(Tills), typeof(Billing))]
+            public static partial class Shopping;
+            """
+        },
+        {
+            "projection rows with a key, aggregates collected, events applied", """
+            using System;
+            using LinqToDB.Mapping;
+            using ProcessDsl;
+            namespace Cases;
+            public sealed class Line { [PrimaryKey] public int Id { get; set; } }
+            public sealed class Keyed { [Column(IsPrimaryKey = true)] public int Id { get; set; } }
+            public sealed partial class Cart : Aggregate
+            {
+                public sealed record Opened : DomainEvent;
+                public sealed record Added(string Item) : DomainEvent;
+                public int Items { get; private set; }
+                public static Cart Open() => Create<Cart>(Guid.NewGuid(), new Opened());
+                public void Add(string item) => Trigger(new Added(item));
+                [Apply] void On(Added e) => Items++;
+            }
+            public sealed partial class Billing : ProcessApplication
+            {
+                [Policy(typeof(Shop.Order.Created))]
+                void On(Shop.Order.Created e, ProcessingEvent processing)
+                {
+                    processing.Save(new Line { Id = 1 });
+                    processing.Delete(new Keyed { Id = 1 });
+                    processing.Collect(Cart.Open());
+                }
+            }
+            """
+        },
+        {
             "apply methods of a nested aggregate with a base event type", """
             using ProcessDsl;
             namespace Cases;
@@ -642,13 +905,37 @@ public sealed class DiagnosticTests
         },
     };
 
+    [Fact]
+    public void An_event_without_a_pinned_topic_is_reported_only_where_the_rule_is_enabled()
+    {
+        var (source, span) = Markup.Parse(Prelude + """
+            public sealed record [|Moved|](string City) : DomainEvent;
+
+            [Topic("cases.pinned")]
+            public sealed record Pinned : DomainEvent;
+            """);
+
+        var byDefault = GeneratorRun.Run(source);
+        Assert.Empty(byDefault.ProcessDslDiagnostics);
+
+        // What `dotnet_diagnostic.PDSL033.severity = warning` in .editorconfig does.
+        var compilation = GeneratorRun.Compilation(source);
+        var enabled = GeneratorRun.Run(compilation.WithOptions(compilation.Options.WithSpecificDiagnosticOptions(
+            new Dictionary<string, ReportDiagnostic> { ["PDSL033"] = ReportDiagnostic.Warn })));
+        var diagnostic = Assert.Single(enabled.ProcessDslDiagnostics);
+        Assert.Equal("PDSL033", diagnostic.Id);
+        Assert.Equal(DiagnosticSeverity.Warning, diagnostic.Severity);
+        Assert.Equal(span, diagnostic.Location.SourceSpan);
+        Assert.Contains("[Topic(\"Cases.Moved\")]", diagnostic.GetMessage(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [MemberData(nameof(ValidSources))]
     public void Valid_sources_produce_no_diagnostics(string name, string source)
     {
         var result = GeneratorRun.Run(source, Domain);
 
-        Assert.True(result.GeneratorDiagnostics.IsEmpty, name + ": " + string.Join("\n", result.GeneratorDiagnostics));
+        Assert.True(result.ProcessDslDiagnostics.Count == 0, name + ": " + string.Join("\n", result.ProcessDslDiagnostics));
         Assert.Empty(result.CompilationProblems);
     }
 

@@ -92,6 +92,19 @@ public sealed class IncrementalTests
         Assert.Contains(IncrementalStepRunReason.Modified, Reasons(result, TrackingNames.EventTypes));
     }
 
+    [Fact]
+    public void Raising_an_event_version_modifies_the_event_types_only()
+    {
+        var result = Edit(source => source.Replace(
+            "[Topic(\"shop.order.cancelled\")]\n    public sealed record Cancelled(string Reason) : DomainEvent;",
+            "[Topic(\"shop.order.cancelled\", Version = 2)]\n    public sealed record Cancelled(string Reason) : DomainEvent\n    {\n        [Upcast(From = 1)] static void FromV1(System.Text.Json.Nodes.JsonObject state) => state[\"Reason\"] = \"\";\n    }",
+            StringComparison.Ordinal));
+
+        Assert.Contains(IncrementalStepRunReason.Modified, Reasons(result, TrackingNames.EventTypes));
+        Assert.All(Reasons(result, TrackingNames.Applications), r => Assert.Contains(r, new[] { IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged }));
+        Assert.All(Reasons(result, TrackingNames.Systems), r => Assert.Contains(r, new[] { IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged }));
+    }
+
     private static (GeneratorDriver Driver, CSharpCompilation Compilation) Start()
     {
         var compilation = GeneratorRun.Compilation(("Shop.cs", Sources.Orders()));

@@ -132,10 +132,79 @@ internal static class DiagnosticDescriptors
         "Type declares a member the generator writes",
         "'{0}' declares '{1}' itself, but the generator writes '{1}' from its {2}; remove the hand-written '{1}' and let the generated one do the work");
 
+    public static readonly DiagnosticDescriptor UpcastGap = Error(
+        "PDSL025",
+        "Upcast chain has a gap",
+        "'{0}' is at version {1} but has no [Upcast(From = {2})] step, so events stored at that version cannot be read; add 'static void FromV{2}(System.Text.Json.Nodes.JsonObject state)' with [Upcast(From = {2})] to the event type");
+
+    public static readonly DiagnosticDescriptor UpcastOutOfRange = Error(
+        "PDSL026",
+        "Upcast step for a version that is not older than the current one",
+        "[Upcast(From = {0})] of '{1}' upgrades version {0}, but the current version is {2}, so steps exist only for From = 1 to From = {2} - 1; raise Version in [Topic(\"...\", Version = n)] or fix From");
+
+    public static readonly DiagnosticDescriptor UpcastSignature = Error(
+        "PDSL027",
+        "Upcast method has the wrong signature",
+        "Upcast method '{0}' {1}; an upcast step must be 'static void {0}(System.Text.Json.Nodes.JsonObject state)', non-generic and not async");
+
+    public static readonly DiagnosticDescriptor VersionWithoutUpcasts = Error(
+        "PDSL028",
+        "Event version above 1 without upcast steps",
+        "'{0}' is at version {1} but has no [Upcast] step, so events stored at older versions cannot be read; add one [Upcast(From = k)] static method per older version k, from 1 to {1} - 1");
+
+    public static readonly DiagnosticDescriptor UpcastOutsideEvent = Error(
+        "PDSL029",
+        "[Upcast] belongs in a concrete DomainEvent type",
+        "Upcast method '{0}' is declared in '{1}', which is not a concrete type deriving from ProcessDsl.DomainEvent, so it never runs; move it into the event record whose stored JSON it upgrades");
+
+    public static readonly DiagnosticDescriptor InvalidVersion = Error(
+        "PDSL030",
+        "Event version is not valid",
+        "Version {0} of '{1}' is not valid; versions start at 1 (the default) and go up by one per change of shape");
+
+    public static readonly DiagnosticDescriptor DuplicateUpcast = Error(
+        "PDSL031",
+        "Two upcast steps for one version",
+        "'{0}' already has an upcast step from version {1} in method '{2}'; keep one [Upcast(From = {1})] step per version");
+
+    public static readonly DiagnosticDescriptor ApplicationBuiltByContainer = Info(
+        "PDSL032",
+        "Application is built by the container",
+        "Application '{0}' has no parameterless constructor the system can call, only a public one with parameters, so the system cannot create it itself: host the system with services.AddProcessDsl(...) (the container supplies the parameters) or give the runner a RunnerOptions.ApplicationFactory");
+
+    public static readonly DiagnosticDescriptor TopicNotPinned = Create(
+        "PDSL033",
+        "Event type has no pinned topic",
+        "Event type '{0}' is stored under its class name '{1}', so renaming or moving the class orphans its stored events; pin the name with [Topic(\"{1}\")]",
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: false);
+
+    public static readonly DiagnosticDescriptor TriggeredWithoutApply = Warning(
+        "PDSL034",
+        "Triggered event has no [Apply] method",
+        "Aggregate '{0}' triggers '{1}' but none of its [Apply] methods takes it, so the event changes nothing but the version; add '[Apply] void When({1} e)' or remove the event");
+
+    public static readonly DiagnosticDescriptor AggregateSavedAsRow = Error(
+        "PDSL035",
+        "An aggregate is not a projection row",
+        "processing.{0}(...) writes LinqToDB-mapped projection rows, but '{1}' is an aggregate; use processing.Collect({2}) so its new events commit with the tracking record");
+
+    public static readonly DiagnosticDescriptor SaveInsidePolicy = Error(
+        "PDSL036",
+        "Save inside a policy",
+        "Policy '{0}' calls Save(...) of its own application, which throws inside a policy; use processing.Collect(...) so the new events commit with the tracking record");
+
+    public static readonly DiagnosticDescriptor RowWithoutPrimaryKey = Error(
+        "PDSL037",
+        "Projection row has no primary key",
+        "processing.{0}(...) replaces or deletes rows by primary key, but '{1}' has no [PrimaryKey] member; mark its key property with [LinqToDB.Mapping.PrimaryKey]");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) => Create(id, title, message, DiagnosticSeverity.Error);
 
     private static DiagnosticDescriptor Warning(string id, string title, string message) => Create(id, title, message, DiagnosticSeverity.Warning);
 
-    private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity) =>
-        new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());
+    private static DiagnosticDescriptor Info(string id, string title, string message) => Create(id, title, message, DiagnosticSeverity.Info);
+
+    private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity, bool isEnabledByDefault = true) =>
+        new(id, title, message, Category, severity, isEnabledByDefault, helpLinkUri: HelpBase + id.ToLowerInvariant());
 }

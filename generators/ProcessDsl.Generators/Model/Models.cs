@@ -1,7 +1,16 @@
 namespace ProcessDsl.Generators.Model;
 
-/// <summary>A concrete, registrable domain event type and its topic (<paramref name="ExplicitTopic"/>: from <c>[Topic]</c>).</summary>
-internal sealed record EventTypeModel(string FullyQualifiedName, string Topic, bool ExplicitTopic);
+/// <summary>
+/// A concrete, registrable domain event type, its topic (<paramref name="ExplicitTopic"/>: from <c>[Topic]</c>),
+/// its current version and its upcast steps in order (the first upgrades version 1 to 2).
+/// </summary>
+internal sealed record EventTypeModel(string FullyQualifiedName, string Topic, bool ExplicitTopic, int Version, EquatableArray<UpcastModel> Upcasts);
+
+/// <summary>
+/// One <c>[Upcast]</c> step: the method's name as written in C# (<paramref name="Name"/>) and in metadata
+/// (<paramref name="MetadataName"/>), and whether the registry may call it directly (else through an UnsafeAccessor).
+/// </summary>
+internal sealed record UpcastModel(string Name, string MetadataName, bool Accessible);
 
 /// <summary>One policy of a process application: the topic it handles, the event type it reads, the method it calls.</summary>
 internal sealed record PolicyModel(string Topic, string EventType, string MethodName);
@@ -21,8 +30,14 @@ internal sealed record SubscriptionModel(string EventType, string MethodName);
 /// <summary>A partial class with <c>[SubscribeTo]</c> methods.</summary>
 internal sealed record SubscriberModel(TypeDeclarationModel Type, EquatableArray<SubscriptionModel> Subscriptions);
 
-/// <summary>One application of a system: name, class, the applications it follows and the topics it handles.</summary>
-internal sealed record SystemApplicationModel(string Name, string FullyQualifiedName, EquatableArray<string> Upstreams, EquatableArray<string> Topics);
+/// <summary>
+/// One application of a system: name, class, the applications it follows and the topics it handles;
+/// <paramref name="HasFactory"/> is false when only a container can build it (constructor parameters).
+/// </summary>
+internal sealed record SystemApplicationModel(string Name, string FullyQualifiedName, EquatableArray<string> Upstreams, EquatableArray<string> Topics, bool HasFactory);
 
-/// <summary>A <c>[ProcessSystem]</c> class and its applications in first-appearance order.</summary>
-internal sealed record SystemModel(TypeDeclarationModel Type, string Name, EquatableArray<SystemApplicationModel> Applications);
+/// <summary>
+/// A <c>[ProcessSystem]</c> class and its applications in first-appearance order. With
+/// <paramref name="HasErrors"/>, the system has errors and gets a <c>Definition</c> that throws.
+/// </summary>
+internal sealed record SystemModel(TypeDeclarationModel Type, string Name, EquatableArray<SystemApplicationModel> Applications, bool HasErrors);

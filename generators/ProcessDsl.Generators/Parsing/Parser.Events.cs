@@ -54,7 +54,12 @@ internal static partial class Parser
                 return new ParsedEventType(null, null, Single(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidTopic, topicLocation, shown, Display(type), problem)));
             }
         }
-        return new ParsedEventType(new EventTypeModel(FullyQualified(type), topic, attribute is not null), topicLocation, EquatableArray<DiagnosticInfo>.Empty);
+        var diagnostics = new List<DiagnosticInfo>();
+        var (version, upcasts) = VersionOf(type, attribute, identifier, diagnostics, cancellationToken);
+        return new ParsedEventType(
+            new EventTypeModel(FullyQualified(type), topic, attribute is not null, version, upcasts),
+            topicLocation,
+            diagnostics.ToEquatableArray());
     }
 
     private static EquatableArray<DiagnosticInfo> Single(DiagnosticInfo diagnostic) => new[] { diagnostic }.ToEquatableArray();

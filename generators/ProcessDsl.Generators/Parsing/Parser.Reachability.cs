@@ -10,20 +10,55 @@ namespace ProcessDsl.Generators.Parsing;
 
 /// <summary>
 /// PDSL021: a policy of a system application whose event type none of that application's upstreams
-/// in the system can record. Only reported where the generator can see everything that matters:
+/// in the system can record. Run by <see cref="Analyzers.ProcessDslAnalyzer"/> (a whole-compilation
+/// question, kept out of the generator's pipeline), and only reported where the answer is certain:
 /// <list type="bullet">
 /// <item>the application follows nothing in the system (its policies never run there), or</item>
-/// <item>every upstream is declared in this compilation (with its base classes up to Application), and
-/// every aggregate those upstreams save (<c>Save</c>, <c>processing.Collect</c>) is a sealed aggregate of
-/// this compilation whose code never triggers the event type (nor a base or derived type of it).</item>
+/// <item>for every upstream: its code (declared in this compilation up to Application) and every
+/// <c>upstream.Save(...)</c> anywhere in this compilation save only sealed aggregates of this
+/// compilation whose code never triggers the event type (nor a base or derived type of it), and
+/// nothing outside this compilation can add one: the upstream or the event type is invisible to
+/// other assemblies, and for an upstream other assemblies can see, no aggregate of this compilation
+/// triggers the event at all.</item>
 /// </list>
 /// Anything the analysis cannot follow (a <c>this</c> or a <c>ProcessingEvent</c> handed elsewhere, an
-/// aggregate of a base type, an unresolved call) counts as "may record", so the warning stays quiet.
-/// It assumes events enter an application's log only through code inside the application class:
-/// <c>app.Save(...)</c> called from outside is invisible to it.
+/// aggregate of a base type, <c>Save</c> as a method group, an unresolved call) counts as "may
+/// record", so the warning stays quiet.
 /// </summary>
 internal static partial class Parser
 {
+    /// <summary>PDSL021 for one <c>[ProcessSystem]</c> class; nothing when its pipelines are broken (the generator reports those).</summary>
+    public static IEnumerable<DiagnosticInfo> UnfedPolicies(INamedTypeSymbol system, Compilation compilation, CancellationToken cancellationToken)
+    {
+        var applications = new List<INamedTypeSymbol>();
+        var upstreams = new Dictionary<INamedTypeSymbol, List<INamedTypeSymbol>>(SymbolEqualityComparer.Default);
+        foreach (var pipeline in system.GetAttributes().Where(a => IsRuntimeType(a.AttributeClass, "PipelineAttribute")))
+        {
+            if (pipeline.ConstructorArguments.Length != 1 || pipeline.ConstructorArguments[0].Kind != TypedConstantKind.Array) return [];
+            var entries = pipeline.ConstructorArguments[0].Values.Select(v => v.Value as INamedTypeSymbol).ToList();
+            if (entries.Count < 2) return [];
+            INamedTypeSymbol? previous = null;
+            foreach (var entry in entries)
+            {
+                // A system the generator rejects (PDSL015-020) gets no warning on top of its errors.
+                if (entry is null || entry.TypeKind == TypeKind.Error || !DerivesFrom(entry, "Application")
+                    || entry.IsAbstract || entry.IsGenericType
+                    || (previous is not null && !DerivesFrom(entry, "ProcessApplication"))
+                    || applications.Any(a => a.Name == entry.Name && !SymbolEqualityComparer.Default.Equals(a, entry)))
+                    return [];
+                if (!upstreams.ContainsKey(entry))
+                {
+                    applications.Add(entry);
+                    upstreams.Add(entry, new List<INamedTypeSymbol>());
+                }
+                if (previous is not null && !upstreams[entry].Contains(previous, SymbolEqualityComparer.Default))
+                    upstreams[entry].Add(previous);
+                previous = entry;
+            }
+        }
+        return UnfedPolicies(system.Name, applications, upstreams, compilation, cancellationToken);
+    }
+
     private static IEnumerable<DiagnosticInfo> UnfedPolicies(
         string systemName,
         List<INamedTypeSymbol> applications,
@@ -65,14 +100,121 @@ internal static partial class Parser
         private readonly Dictionary<ITypeSymbol, List<ITypeSymbol>?> _triggered = new(SymbolEqualityComparer.Default);
         private readonly Dictionary<SyntaxTree, SemanticModel> _models = new();
 
+        private List<(ITypeSymbol? Receiver, List<ITypeSymbol>? Saved)>? _outsideSaves;
+        private List<ITypeSymbol>? _allTriggered;
+        private bool _allTriggeredKnown;
+
         public bool MayRecord(INamedTypeSymbol upstream, INamedTypeSymbol eventType)
         {
             if (!_saved.TryGetValue(upstream, out var saved))
             {
                 saved = SavedAggregates(upstream);
+                if (saved is not null)
+                {
+                    foreach (var (receiver, arguments) in OutsideSaves())
+                    {
+                        if (receiver is not null && !Related(receiver, upstream)) continue;
+                        if (arguments is null)
+                        {
+                            saved = null;
+                            break;
+                        }
+                        saved.AddRange(arguments);
+                    }
+                }
                 _saved.Add(upstream, saved);
             }
-            return saved is null || saved.Any(aggregate => MayTrigger(aggregate, eventType));
+            if (saved is null || saved.Any(aggregate => MayTrigger(aggregate, eventType))) return true;
+            // Another assembly may call upstream.Save(...) with an aggregate of its own (which may
+            // trigger any event it can see), or with one of ours that triggers the event.
+            if (!VisibleElsewhere(upstream)) return false;
+            if (VisibleElsewhere(eventType)) return true;
+            var all = AllTriggered();
+            return all is null || all.Any(t => Related(t, eventType));
+        }
+
+        private bool VisibleElsewhere(INamedTypeSymbol type)
+        {
+            if (compilation.Assembly.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "System.Runtime.CompilerServices.InternalsVisibleToAttribute"))
+                return true;
+            for (var current = type; current is not null; current = current.ContainingType)
+            {
+                if (current.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Protected or Accessibility.ProtectedOrInternal)) return false;
+            }
+            return true;
+        }
+
+        /// <summary>Every <c>x.Save(...)</c> of an application in this compilation with an explicit receiver (null: any application).</summary>
+        private List<(ITypeSymbol? Receiver, List<ITypeSymbol>? Saved)> OutsideSaves()
+        {
+            if (_outsideSaves is not null) return _outsideSaves;
+            _outsideSaves = new List<(ITypeSymbol?, List<ITypeSymbol>?)>();
+            foreach (var tree in compilation.SyntaxTrees)
+            {
+                SemanticModel? model = null;
+                foreach (var name in tree.GetRoot(cancellationToken).DescendantNodes().OfType<SimpleNameSyntax>())
+                {
+                    if (name.Identifier.Text != "Save") continue;
+                    ExpressionSyntax? receiver = name.Parent switch
+                    {
+                        MemberAccessExpressionSyntax access when access.Name == name => access.Expression,
+                        MemberBindingExpressionSyntax => null, // app?.Save(...): the receiver is out of reach here
+                        _ => name, // an unqualified Save: inside an application, handled with its own code
+                    };
+                    if (receiver is ThisExpressionSyntax or BaseExpressionSyntax || receiver == name) continue;
+                    model ??= Model(tree);
+                    var target = Target(name, model, cancellationToken, out var ambiguous);
+                    if (!ambiguous && !IsRuntimeMethod(target, "Application", "Save")) continue;
+                    var receiverType = receiver is null ? null : model.GetTypeInfo(receiver, cancellationToken).Type;
+                    if (receiverType is { TypeKind: TypeKind.Error }) receiverType = null;
+                    if (ambiguous || InvocationOf(name) is not { } invocation)
+                    {
+                        _outsideSaves.Add((receiverType, null));
+                        continue;
+                    }
+                    List<ITypeSymbol>? arguments = new List<ITypeSymbol>();
+                    foreach (var argument in invocation.ArgumentList.Arguments)
+                    {
+                        var argumentType = model.GetTypeInfo(argument.Expression, cancellationToken).Type;
+                        if (argumentType is IArrayTypeSymbol array) argumentType = array.ElementType;
+                        if (argumentType is null || argumentType.TypeKind == TypeKind.Error)
+                        {
+                            arguments = null;
+                            break;
+                        }
+                        arguments.Add(argumentType);
+                    }
+                    _outsideSaves.Add((receiverType, arguments));
+                }
+            }
+            return _outsideSaves;
+        }
+
+        /// <summary>The event types every Trigger/Create in this compilation passes, or null when one cannot be known.</summary>
+        private List<ITypeSymbol>? AllTriggered()
+        {
+            if (_allTriggeredKnown) return _allTriggered;
+            _allTriggeredKnown = true;
+            var all = new List<ITypeSymbol>();
+            foreach (var tree in compilation.SyntaxTrees)
+            {
+                SemanticModel? model = null;
+                foreach (var name in tree.GetRoot(cancellationToken).DescendantNodes().OfType<SimpleNameSyntax>())
+                {
+                    if (name.Identifier.Text is not ("Trigger" or "Create")) continue;
+                    model ??= Model(tree);
+                    var target = Target(name, model, cancellationToken, out var ambiguous);
+                    if (ambiguous) return null;
+                    var index = IsRuntimeMethod(target, "Aggregate", "Trigger") ? 0 : IsRuntimeMethod(target, "Aggregate", "Create") ? 1 : -1;
+                    if (index < 0) continue;
+                    if (InvocationOf(name) is not { } invocation || invocation.ArgumentList.Arguments.Count <= index) return null;
+                    var argument = model.GetTypeInfo(invocation.ArgumentList.Arguments[index].Expression, cancellationToken).Type;
+                    if (argument is null || argument.TypeKind == TypeKind.Error) return null;
+                    all.Add(argument);
+                }
+            }
+            _allTriggered = all;
+            return all;
         }
 
         private bool MayTrigger(ITypeSymbol aggregate, INamedTypeSymbol eventType)

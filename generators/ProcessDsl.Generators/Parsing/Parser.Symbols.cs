@@ -59,7 +59,7 @@ internal static partial class Parser
     }
 
     /// <summary>A concrete event: a non-abstract, non-generic class deriving from DomainEvent.</summary>
-    private static bool IsConcreteEvent(ITypeSymbol type) =>
+    internal static bool IsConcreteEvent(ITypeSymbol type) =>
         type is INamedTypeSymbol { TypeKind: TypeKind.Class, IsAbstract: false } named
         && !IsGenericOrInGeneric(named)
         && DerivesFrom(named, "DomainEvent");

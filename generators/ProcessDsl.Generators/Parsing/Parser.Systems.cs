@@ -17,12 +17,14 @@ internal static partial class Parser
         var syntax = (ClassDeclarationSyntax)context.TargetNode;
         var compilation = context.SemanticModel.Compilation;
         var diagnostics = new List<DiagnosticInfo>();
+        var info = new List<DiagnosticInfo>(); // reported, but they do not stop the definition
         var identifier = LocationInfo.From(syntax.Identifier);
 
         var declaration = DeclarationOf(type, "it is a [ProcessSystem]", diagnostics, cancellationToken, ownModifiers: "static");
         if (!type.IsStatic || type.IsGenericType || type.ContainingType is not null)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SystemClassMustBeStatic, identifier, type.Name));
-        DeclaresGeneratedMember(type, "[Pipeline] attributes", diagnostics, cancellationToken, "Definition");
+        var declaresDefinition = DeclaresGeneratedMember(type, "[Pipeline] attributes", diagnostics, cancellationToken, "Definition");
+        var systemShapeOk = type.IsStatic && !type.IsGenericType && type.ContainingType is null;
 
         var pipelines = type.GetAttributes().Where(a => IsRuntimeType(a.AttributeClass, "PipelineAttribute")).ToList();
         if (pipelines.Count == 0)
@@ -32,6 +34,7 @@ internal static partial class Parser
         var upstreams = new Dictionary<INamedTypeSymbol, List<INamedTypeSymbol>>(SymbolEqualityComparer.Default);
         var usable = new HashSet<INamedTypeSymbol>(SymbolEqualityComparer.Default);
         var byName = new Dictionary<string, INamedTypeSymbol>(System.StringComparer.Ordinal);
+        var builtByContainer = new HashSet<INamedTypeSymbol>(SymbolEqualityComparer.Default);
         var broken = false;
 
         foreach (var pipeline in pipelines)
@@ -85,8 +88,16 @@ internal static partial class Parser
                     }
                     if (ConstructionProblem(entry, type, compilation) is { } problem)
                     {
-                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ApplicationNotConstructible, location, Display(entry), problem));
-                        broken = true;
+                        if (problem.Length == 0)
+                        {
+                            info.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ApplicationBuiltByContainer, location, Display(entry)));
+                            builtByContainer.Add(entry);
+                        }
+                        else
+                        {
+                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ApplicationNotConstructible, location, Display(entry), problem));
+                            broken = true;
+                        }
                     }
                     applications.Add(entry);
                     upstreams.Add(entry, new List<INamedTypeSymbol>());
@@ -99,7 +110,13 @@ internal static partial class Parser
         }
 
         if (declaration is null || diagnostics.Count > 0 || broken)
-            return new Parsed<SystemModel>(null, diagnostics.ToEquatableArray());
+        {
+            // A definition that throws keeps code using Definition compiling, so the real error stands alone.
+            var stub = declaration is not null && systemShapeOk && !declaresDefinition
+                ? new SystemModel(declaration, type.Name, EquatableArray<SystemApplicationModel>.Empty, HasErrors: true)
+                : null;
+            return new Parsed<SystemModel>(stub, diagnostics.Concat(info).ToEquatableArray());
+        }
 
         var models = new List<SystemApplicationModel>();
         foreach (var application in applications)
@@ -112,20 +129,26 @@ internal static partial class Parser
                 application.Name,
                 FullyQualified(application),
                 upstreams[application].Select(u => u.Name).ToEquatableArray(),
-                topics.ToEquatableArray()));
+                topics.ToEquatableArray(),
+                HasFactory: !builtByContainer.Contains(application)));
         }
-        diagnostics.AddRange(UnfedPolicies(type.Name, applications, upstreams, compilation, cancellationToken));
-        return new Parsed<SystemModel>(new SystemModel(declaration, type.Name, models.ToEquatableArray()), diagnostics.ToEquatableArray());
+        return new Parsed<SystemModel>(new SystemModel(declaration, type.Name, models.ToEquatableArray(), HasErrors: false), info.ToEquatableArray());
     }
 
+    /// <summary>
+    /// Why the system cannot create the application, or null when it can; empty when it has no
+    /// parameterless constructor the system can call but a public one with parameters, so a
+    /// container builds it (PDSL032, an Info).
+    /// </summary>
     private static string? ConstructionProblem(INamedTypeSymbol application, INamedTypeSymbol system, Compilation compilation)
     {
         if (application.IsAbstract) return "is abstract";
         if (application.IsGenericType) return "is generic";
-        var constructor = application.InstanceConstructors.FirstOrDefault(c => c.Parameters.Length == 0);
-        if (constructor is null) return "has no parameterless constructor";
-        if (!compilation.IsSymbolAccessibleWithin(constructor, system)) return "has a parameterless constructor that the system class cannot call";
-        return null;
+        var constructor = application.InstanceConstructors.FirstOrDefault(c => c.Parameters.Length == 0 || c.Parameters.All(p => p.IsOptional || p.IsParams));
+        if (constructor is not null && compilation.IsSymbolAccessibleWithin(constructor, system) && constructor.Parameters.Length == 0) return null;
+        if (application.InstanceConstructors.Any(c => c.DeclaredAccessibility == Accessibility.Public && c.Parameters.Length > 0)) return "";
+        if (constructor is null) return "has no public constructor";
+        return "has a parameterless constructor that the system class cannot call";
     }
 
     /// <summary>A policy found on an application type through its symbol (so also for applications of referenced assemblies).</summary>

@@ -1,20 +1,36 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace ProcessDsl;
 
 /// <summary>
 /// The topic registry: which event type is stored under which topic, and how it is
 /// (de)serialised. The source generator registers every concrete <see cref="DomainEvent"/> type of
-/// a compilation from a module initializer, so user code rarely calls <see cref="Register{TEvent}"/>.
+/// a compilation from a module initializer, so user code rarely calls <see cref="Register{TEvent}(string, int, Action{JsonObject}[])"/>.
 /// </summary>
 /// <remarks>
 /// Events are serialised with System.Text.Json through generic calls per registered type, so
-/// nothing here dispatches on <see cref="Type"/> by reflection.
+/// nothing here dispatches on <see cref="Type"/> by reflection. An event type has a version (see
+/// <see cref="TopicAttribute.Version"/>); events are written at the current one, and reading an
+/// older event runs its upcast steps on the stored JSON first (see <see cref="UpcastAttribute"/>).
 /// </remarks>
 public static class EventTopics
 {
-    private sealed record Entry(string Topic, Type Type, Func<DomainEvent, byte[]> Serialize, Func<ReadOnlyMemory<byte>, DomainEvent?> Deserialize);
+    private sealed record Entry(
+        string Topic,
+        Type Type,
+        int Version,
+        Action<JsonObject>[] Upcasts,
+        Func<DomainEvent, byte[]> Serialize,
+        Func<ReadOnlyMemory<byte>, DomainEvent?> Deserialize,
+        Func<JsonObject, DomainEvent?> DeserializeUpcast);
+
+    /// <summary>The registration of one event type, found without a dictionary lookup on the generic fast path.</summary>
+    private static class Registered<TEvent>
+    {
+        public static Entry? Entry;
+    }
 
     private static readonly ConcurrentDictionary<Type, Entry> s_byType = new();
     private static readonly ConcurrentDictionary<string, Entry> s_byTopic = new(StringComparer.Ordinal);
@@ -23,17 +39,41 @@ public static class EventTopics
     public static JsonSerializerOptions SerializerOptions { get; } = new(JsonSerializerDefaults.General);
 
     /// <summary>
-    /// Registers <typeparamref name="TEvent"/> under <paramref name="topic"/>. Registering the same
+    /// Registers <typeparamref name="TEvent"/> under <paramref name="topic"/> at version 1. Registering the same
     /// pair again is harmless; giving one topic to two types, or two topics to one type, throws.
     /// </summary>
-    public static void Register<TEvent>(string topic) where TEvent : DomainEvent
+    public static void Register<TEvent>(string topic) where TEvent : DomainEvent => Register<TEvent>(topic, 1);
+
+    /// <summary>
+    /// Registers <typeparamref name="TEvent"/> under <paramref name="topic"/> at its current
+    /// <paramref name="version"/>, with the steps that upgrade older stored JSON:
+    /// <c>upcasts[i]</c> upgrades version <c>i + 1</c> to <c>i + 2</c>, so there is exactly one step
+    /// per version below the current one. Registering the same type, topic and version again is
+    /// harmless; a different topic or version for a registered type, or a registered topic for
+    /// another type, throws.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="version"/> is below 1.</exception>
+    /// <exception cref="ArgumentException">The number of steps is not <c>version - 1</c>, or a step is null.</exception>
+    /// <exception cref="InvalidOperationException">The type or the topic is already registered differently.</exception>
+    public static void Register<TEvent>(string topic, int version, params Action<JsonObject>[] upcasts) where TEvent : DomainEvent
     {
         ValidateTopic(topic);
+        ArgumentOutOfRangeException.ThrowIfLessThan(version, 1);
+        ArgumentNullException.ThrowIfNull(upcasts);
+        if (upcasts.Length != version - 1)
+            throw new ArgumentException(
+                $"{typeof(TEvent).FullName} is at version {version}, so it needs {version - 1} upcast step(s) (one from each older version), not {upcasts.Length}.",
+                nameof(upcasts));
+        if (Array.IndexOf(upcasts, null) is var missing and >= 0)
+            throw new ArgumentException($"The upcast step from version {missing + 1} of {typeof(TEvent).FullName} is null.", nameof(upcasts));
         var entry = new Entry(
             topic,
             typeof(TEvent),
+            version,
+            upcasts.ToArray(),
             static e => JsonSerializer.SerializeToUtf8Bytes((TEvent)e, SerializerOptions),
-            static bytes => JsonSerializer.Deserialize<TEvent>(bytes.Span, SerializerOptions));
+            static bytes => JsonSerializer.Deserialize<TEvent>(bytes.Span, SerializerOptions),
+            static state => state.Deserialize<TEvent>(SerializerOptions));
         var byTopic = s_byTopic.GetOrAdd(topic, entry);
         if (byTopic.Type != typeof(TEvent))
             throw new InvalidOperationException(
@@ -42,6 +82,20 @@ public static class EventTopics
         if (byType.Topic != topic)
             throw new InvalidOperationException(
                 $"{typeof(TEvent).FullName} is already registered under topic '{byType.Topic}', not '{topic}'.");
+        if (byType.Version != version)
+            throw new InvalidOperationException(
+                $"{typeof(TEvent).FullName} is already registered at version {byType.Version}, not {version}.");
+        Registered<TEvent>.Entry ??= byType;
+    }
+
+    /// <summary>
+    /// The current version of <paramref name="eventType"/>: the version new events are stored at
+    /// (1 for a type registered without one, and for an unregistered type).
+    /// </summary>
+    public static int VersionOf(Type eventType)
+    {
+        ArgumentNullException.ThrowIfNull(eventType);
+        return s_byType.TryGetValue(eventType, out var entry) ? entry.Version : 1;
     }
 
     /// <summary>The default topic of a type: its full name with nested types joined by dots.</summary>
@@ -72,34 +126,96 @@ public static class EventTopics
         return (entry.Topic, entry.Serialize(domainEvent));
     }
 
-    /// <summary>Deserialises a stored notification by its topic.</summary>
-    /// <exception cref="EventDeserializationException">The topic is unknown or the state is not a valid event of it.</exception>
+    /// <summary>
+    /// Deserialises a stored notification by its topic, first upgrading state stored at an older
+    /// version with the type's upcast steps.
+    /// </summary>
+    /// <exception cref="EventDeserializationException">
+    /// The topic is unknown, the stored version is above the current one, an upcast step failed, or
+    /// the state is not a valid event of the topic.
+    /// </exception>
     public static DomainEvent Deserialize(Notification notification)
     {
         ArgumentNullException.ThrowIfNull(notification);
         if (!s_byTopic.TryGetValue(notification.Topic, out var entry))
             throw new EventDeserializationException(notification.Id, notification.Topic,
                 "no event type is registered for this topic (was the event class renamed or removed? pin its old name with [Topic(\"...\")])");
-        return Check(notification, () => entry.Deserialize(notification.State));
+        if (notification.Version == entry.Version)
+            return Check(notification, () => entry.Deserialize(notification.State));
+        var state = Upcast(notification, entry);
+        return Check(notification, () => entry.DeserializeUpcast(state));
     }
 
     /// <summary>
     /// Deserialises a notification as <typeparamref name="TEvent"/>: the fast path of generated
-    /// dispatch, which has already matched the topic.
+    /// dispatch, which has already matched the topic. State stored at an older version is upgraded
+    /// with the type's upcast steps first; state at the current version is read as it is.
     /// </summary>
-    /// <exception cref="EventDeserializationException">The state is not a valid <typeparamref name="TEvent"/>.</exception>
+    /// <exception cref="EventDeserializationException">
+    /// The stored version is above the current one, an upcast step failed, or the state is not a
+    /// valid <typeparamref name="TEvent"/>.
+    /// </exception>
     public static TEvent Deserialize<TEvent>(Notification notification) where TEvent : DomainEvent
     {
         ArgumentNullException.ThrowIfNull(notification);
+        var entry = Registered<TEvent>.Entry;
         try
         {
-            var value = JsonSerializer.Deserialize<TEvent>(notification.State, SerializerOptions);
+            TEvent? value;
+            if (notification.Version == (entry?.Version ?? 1))
+            {
+                value = JsonSerializer.Deserialize<TEvent>(notification.State, SerializerOptions);
+            }
+            else
+            {
+                var state = entry is null
+                    ? throw new EventDeserializationException(notification.Id, notification.Topic,
+                        $"it was stored at version {notification.Version}, but {typeof(TEvent).FullName} is not registered with a version or upcast steps")
+                    : Upcast(notification, entry);
+                value = state.Deserialize<TEvent>(SerializerOptions);
+            }
             return value ?? throw new EventDeserializationException(notification.Id, notification.Topic, "the state is JSON null");
         }
         catch (Exception ex) when (ex is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
         {
             throw new EventDeserializationException(notification.Id, notification.Topic, ex.Message, ex);
         }
+    }
+
+    /// <summary>Parses stored state and runs the steps from its version up to the current one, in order.</summary>
+    private static JsonObject Upcast(Notification notification, Entry entry)
+    {
+        var stored = notification.Version;
+        if (stored > entry.Version)
+            throw new EventDeserializationException(notification.Id, notification.Topic,
+                $"it was stored at version {stored} of {entry.Type.FullName}, but this build knows version {entry.Version} at most " +
+                "(is an older build reading events a newer one wrote? deploy the newer build first)");
+        if (stored < 1)
+            throw new EventDeserializationException(notification.Id, notification.Topic, $"its stored version {stored} is not valid (versions start at 1)");
+
+        JsonObject state;
+        try
+        {
+            state = JsonNode.Parse(notification.State) as JsonObject
+                ?? throw new EventDeserializationException(notification.Id, notification.Topic, "the state is not a JSON object, so it cannot be upcast");
+        }
+        catch (JsonException ex)
+        {
+            throw new EventDeserializationException(notification.Id, notification.Topic, ex.Message, ex);
+        }
+        for (var version = stored; version < entry.Version; version++)
+        {
+            try
+            {
+                entry.Upcasts[version - 1](state);
+            }
+            catch (Exception ex)
+            {
+                throw new EventDeserializationException(notification.Id, notification.Topic,
+                    $"the upcast step from version {version} of {entry.Type.FullName} threw {ex.GetType().Name}: {ex.Message}", ex);
+            }
+        }
+        return state;
     }
 
     private static DomainEvent Check(Notification notification, Func<DomainEvent?> read)

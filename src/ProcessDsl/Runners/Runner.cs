@@ -67,7 +67,8 @@ public abstract class Runner : IAsyncDisposable
             : Options.Application;
         foreach (var definition in Definition.Applications)
         {
-            var application = definition.Factory();
+            var application = definition.Factory?.Invoke() ?? throw new InvalidOperationException(
+                $"'{definition.Name}' has no parameterless constructor, so it needs services from a container: host the system with AddProcessDsl.");
             if (application.Name != definition.Name)
                 throw new InvalidOperationException($"The factory of '{definition.Name}' made an application named '{application.Name}'.");
             if (definition.IsFollower && application is not ProcessApplication)

@@ -1,7 +1,9 @@
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
 using ProcessDsl.Generators;
+using ProcessDsl.Generators.Analyzers;
 
 namespace ProcessDsl.Generators.Tests.Support;
 
@@ -10,7 +12,7 @@ internal static class GeneratorRun
 {
     public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest);
 
-    private static readonly ImmutableArray<MetadataReference> s_references =
+    internal static readonly ImmutableArray<MetadataReference> References =
     [
         .. Basic.Reference.Assemblies.Net100.References.All,
         MetadataReference.CreateFromFile(typeof(ProcessDsl.Aggregate).Assembly.Location),
@@ -25,7 +27,7 @@ internal static class GeneratorRun
         CSharpCompilation.Create(
             "Generated" + Guid.NewGuid().ToString("N"),
             sources.Select(s => CSharpSyntaxTree.ParseText(s.Text, ParseOptions, path: s.Path)),
-            s_references,
+            References,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
     public static GeneratorDriver Driver(IIncrementalGenerator? generator = null, bool trackSteps = false) =>
@@ -52,6 +54,13 @@ internal static class GeneratorRun
         /// <summary>Generated files by hint name.</summary>
         public IReadOnlyDictionary<string, string> Sources =>
             RunResult.Results.Single().GeneratedSources.ToDictionary(s => s.HintName, s => s.SourceText.ToString());
+
+        /// <summary>What <see cref="ProcessDslAnalyzer"/> reports on the compilation including generated code (enabled rules only).</summary>
+        public IReadOnlyList<Diagnostic> AnalyzerDiagnostics =>
+            Output.WithAnalyzers([new ProcessDslAnalyzer()]).GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult();
+
+        /// <summary>Everything ProcessDsl reports: the generator's diagnostics, then the analyzer's.</summary>
+        public IReadOnlyList<Diagnostic> ProcessDslDiagnostics => [.. GeneratorDiagnostics, .. AnalyzerDiagnostics];
 
         /// <summary>Errors and warnings of the compilation including generated code (the generator's own diagnostics excluded).</summary>
         public IReadOnlyList<Diagnostic> CompilationProblems =>
