@@ -32,7 +32,7 @@ internal sealed class PendingEvents
             foreach (var e in pending)
             {
                 var (topic, state) = EventTopics.Serialize(e);
-                events.Add(new NewEvent(e.OriginatorId, e.OriginatorVersion, topic, state, e.Timestamp));
+                events.Add(new NewEvent(e.OriginatorId, e.OriginatorVersion, topic, state, e.Timestamp, EventTopics.VersionOf(e.GetType())));
                 domainEvents.Add(e);
             }
             counts.Add((aggregate, pending.Count));

@@ -15,7 +15,13 @@ public sealed partial class Item : Aggregate
     public void Tag(string tag) => Trigger(new Tagged(tag));
     public void Sell() => Trigger(new Sold());
 
+    public int Tags { get; private set; }
+
+    public bool IsSold { get; private set; }
+
     [Apply] void When(Listed e) => Title = e.Title;
+    [Apply] void When(Tagged e) => Tags++;
+    [Apply] void When(Sold e) => IsSold = true;
 }
 
 /// <summary>What a follower records per sold item: a new aggregate with a random id.</summary>
