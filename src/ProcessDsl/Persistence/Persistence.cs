@@ -40,6 +40,13 @@ public abstract class Persistence : IDisposable
     /// <summary>A short description of the store for logs, e.g. <c>sqlite:/data</c>.</summary>
     public abstract string Description { get; }
 
+    /// <summary>
+    /// A store spec, as <see cref="StoreSpec.Open"/> reads it, that opens this same store in another
+    /// process (what the <see cref="MultiprocessRunner"/> gives its workers), or null when the store
+    /// cannot be shared. It may hold secrets (a password): never log it or put it on a command line.
+    /// </summary>
+    public virtual string? ShareableSpec => null;
+
     /// <summary>The event store of one application, created (with its tables) on first use.</summary>
     internal EventStore Store(string application)
     {

@@ -68,6 +68,16 @@ public sealed class PostgresPersistence : Persistence
     /// <inheritdoc/>
     public override string Description { get; }
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// <c>postgres:</c> and the full connection string, password included; null when
+    /// <see cref="Options"/> set schemas, per-application connection strings or a channel a spec cannot carry.
+    /// </remarks>
+    public override string? ShareableSpec =>
+        Options.Schema is null && Options.Schemas.Count == 0 && Options.ConnectionStrings.Count == 0 && Options.Notify && Options.NotifyChannel == new PostgresOptions().NotifyChannel
+            ? "postgres:" + _connectionString
+            : null;
+
     /// <summary>The schema an application's tables live in (null: the connection's <c>search_path</c>).</summary>
     public string? SchemaOf(string application)
     {

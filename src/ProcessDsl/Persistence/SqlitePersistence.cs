@@ -54,6 +54,14 @@ public sealed class SqlitePersistence : Persistence
     /// <inheritdoc/>
     public override string Description => "sqlite:" + Directory;
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// <c>sqlite-normal:DIR</c> for <see cref="SqliteDurability.Normal"/>, <c>sqlite:DIR</c> (full durability)
+    /// otherwise; null for <see cref="Persistence.InMemory"/>, whose files are deleted when it is disposed.
+    /// </remarks>
+    public override string? ShareableSpec => _deleteOnDispose ? null
+        : (Durability == SqliteDurability.Normal ? "sqlite-normal:" : "sqlite:") + Directory;
+
     /// <summary>The database file of an application.</summary>
     public string DatabasePath(string application) =>
         Path.Combine(Directory, Identifiers.SnakeCase(application) + ".db");
