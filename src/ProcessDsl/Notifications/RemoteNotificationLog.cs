@@ -45,6 +45,7 @@ public sealed class RemoteNotificationLog : INotificationLog, IDisposable
         _options = options ?? new RemoteNotificationLogOptions();
         _options.Validate();
         Application = application;
+        BaseAddress = baseAddress;
         var root = baseAddress.AbsoluteUri.EndsWith('/') ? baseAddress.AbsoluteUri : baseAddress.AbsoluteUri + "/";
         LogAddress = new Uri(root + Uri.EscapeDataString(application) + "/");
         _sectionSize = _options.SectionSize ?? 0;
@@ -71,6 +72,12 @@ public sealed class RemoteNotificationLog : INotificationLog, IDisposable
 
     /// <inheritdoc/>
     public string Application { get; }
+
+    /// <summary>The address the logs are served under, as given.</summary>
+    internal Uri BaseAddress { get; }
+
+    /// <summary>The settings, as given.</summary>
+    internal RemoteNotificationLogOptions Options => _options;
 
     /// <summary>The address of this log: sections are requested relative to it.</summary>
     public Uri LogAddress { get; }
