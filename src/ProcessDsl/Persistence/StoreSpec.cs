@@ -100,7 +100,7 @@ public static class StoreSpec
         }
         catch (DbException ex)
         {
-            throw new StoreNotFoundException($"The store {store.Description} has no application '{application}': its table {events} does not exist ({ex.Message}).", ex);
+            throw new StoreNotFoundException($"The store {store.Description} has no application '{application}': its table {events} does not exist ({ex.Message.Split('\n', 2)[0].Trim()}).", ex);
         }
     }
 

@@ -116,7 +116,7 @@ public static class WorkerHost
         }
         catch (ArgumentException ex)
         {
-            await Console.Error.WriteLineAsync(ex.Message).ConfigureAwait(false);
+            await Console.Error.WriteLineAsync(StoreSpec.Message(ex)).ConfigureAwait(false);
             return UsageExitCode;
         }
         var opened = new List<IDisposable>();
@@ -131,7 +131,7 @@ public static class WorkerHost
             catch (Exception ex) when (ex is not OperationCanceledException || !stop.IsCancellationRequested)
             {
                 // One line, no stack trace: the supervisor shows it, and an operator reads it.
-                await Console.Error.WriteLineAsync($"The worker of {string.Join(", ", apps)} could not start: {ex.GetType().Name}: {ex.Message}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"The worker of {string.Join(", ", apps)} could not start: {ex.GetType().Name}: {FirstLine(ex.Message)}").ConfigureAwait(false);
                 return StartFailedExitCode;
             }
             await Console.Out.WriteLineAsync(WorkerSettings.ReadyLine).ConfigureAwait(false);
@@ -176,6 +176,8 @@ public static class WorkerHost
         await Console.Error.WriteLineAsync(failure.ToString()).ConfigureAwait(false);
         return 1;
     }
+
+    private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
 
     private static string? NonEmpty(string variable) =>
         Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : null;
