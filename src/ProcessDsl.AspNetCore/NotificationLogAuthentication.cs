@@ -5,86 +5,61 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using ProcessDsl.AspNetCore;
 
-namespace Microsoft.Extensions.DependencyInjection
+namespace ProcessDsl.AspNetCore;
+
+/// <summary>
+/// The bearer-token scheme of notification-log endpoints: <c>Authorization: Bearer TOKEN</c>,
+/// compared in constant time with the token of the endpoint's <see cref="NotificationLogEndpointOptions.BearerToken"/>.
+/// A missing or wrong token is challenged with <c>401</c>, <c>WWW-Authenticate: Bearer realm="notification-logs"</c>
+/// (with <c>error="invalid_token"</c> for a wrong one) and a problem+json body.
+/// </summary>
+public static class NotificationLogAuthentication
 {
-    /// <summary>Registers the bearer-token scheme of notification-log endpoints.</summary>
-    public static class NotificationLogAuthenticationExtensions
+    /// <summary>The name of the authentication scheme.</summary>
+    public const string Scheme = "NotificationLogBearer";
+
+    private const string Realm = "Bearer realm=\"notification-logs\"";
+
+    /// <summary>The policy an endpoint with a bearer token requires: an identity from this scheme.</summary>
+    internal static AuthorizationPolicy Policy { get; } = new AuthorizationPolicyBuilder(Scheme).RequireAuthenticatedUser().Build();
+
+    /// <summary>The token an endpoint accepts (its SHA-256), as endpoint metadata.</summary>
+    internal sealed class Token(string token)
     {
-        /// <summary>
-        /// Adds authentication with the <see cref="NotificationLogAuthentication.Scheme"/> scheme and
-        /// authorization, which <c>MapNotificationLogs</c>
-        /// uses for <see cref="NotificationLogEndpointOptions.BearerToken"/>. Call it before the
-        /// application is built; with other schemes of your own, require them on the returned route group instead.
-        /// </summary>
-        public static IServiceCollection AddNotificationLogAuthentication(this IServiceCollection services)
-        {
-            ArgumentNullException.ThrowIfNull(services);
-            services.AddAuthentication()
-                .AddScheme<AuthenticationSchemeOptions, NotificationLogAuthentication.Handler>(NotificationLogAuthentication.Scheme, displayName: "Notification-log bearer token", _ => { });
-            services.AddAuthorization();
-            return services;
-        }
+        public byte[] Hash { get; } = SHA256.HashData(Encoding.UTF8.GetBytes(token));
     }
-}
 
-namespace ProcessDsl.AspNetCore
-{
-    /// <summary>
-    /// The bearer-token scheme of notification-log endpoints: <c>Authorization: Bearer TOKEN</c>,
-    /// compared in constant time with the token of the endpoint's <see cref="NotificationLogEndpointOptions.BearerToken"/>.
-    /// A missing or wrong token is challenged with <c>401</c>, <c>WWW-Authenticate: Bearer realm="notification-logs"</c>
-    /// (with <c>error="invalid_token"</c> for a wrong one) and a problem+json body.
-    /// </summary>
-    public static class NotificationLogAuthentication
+    /// <summary>Checks the token against the endpoint's; challenges as the endpoints always have.</summary>
+    internal sealed class Handler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
     {
-        /// <summary>The name of the authentication scheme.</summary>
-        public const string Scheme = "NotificationLogBearer";
-
-        private const string Realm = "Bearer realm=\"notification-logs\"";
-
-        /// <summary>The policy an endpoint with a bearer token requires: an identity from this scheme.</summary>
-        internal static AuthorizationPolicy Policy { get; } = new AuthorizationPolicyBuilder(Scheme).RequireAuthenticatedUser().Build();
-
-        /// <summary>The token an endpoint accepts (its SHA-256), as endpoint metadata.</summary>
-        internal sealed class Token(string token)
+        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
         {
-            public byte[] Hash { get; } = SHA256.HashData(Encoding.UTF8.GetBytes(token));
+            if (Context.GetEndpoint()?.Metadata.GetMetadata<Token>() is not { } expected)
+                return Task.FromResult(AuthenticateResult.NoResult());
+            var header = Request.Headers.Authorization;
+            if (header.Count != 1) return Task.FromResult(AuthenticateResult.NoResult());
+            var value = header[0].AsSpan().Trim();
+            const string Bearer = "Bearer ";
+            if (!value.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase)) return Task.FromResult(AuthenticateResult.NoResult());
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(Encoding.UTF8.GetBytes(value[Bearer.Length..].Trim().ToString()), hash);
+            // Hashes of equal length compared in constant time: neither the token nor its length leaks.
+            if (!CryptographicOperations.FixedTimeEquals(hash, expected.Hash))
+                return Task.FromResult(AuthenticateResult.Fail("The bearer token is not the one this endpoint accepts."));
+            var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "notification-log reader")], Scheme.Name);
+            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
         }
 
-        /// <summary>Checks the token against the endpoint's; challenges as the endpoints always have.</summary>
-        internal sealed class Handler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
-            : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+        protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
         {
-            protected override Task<AuthenticateResult> HandleAuthenticateAsync()
-            {
-                if (Context.GetEndpoint()?.Metadata.GetMetadata<Token>() is not { } expected)
-                    return Task.FromResult(AuthenticateResult.NoResult());
-                var header = Request.Headers.Authorization;
-                if (header.Count != 1) return Task.FromResult(AuthenticateResult.NoResult());
-                var value = header[0].AsSpan().Trim();
-                const string Bearer = "Bearer ";
-                if (!value.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase)) return Task.FromResult(AuthenticateResult.NoResult());
-                Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-                SHA256.HashData(Encoding.UTF8.GetBytes(value[Bearer.Length..].Trim().ToString()), hash);
-                // Hashes of equal length compared in constant time: neither the token nor its length leaks.
-                if (!CryptographicOperations.FixedTimeEquals(hash, expected.Hash))
-                    return Task.FromResult(AuthenticateResult.Fail("The bearer token is not the one this endpoint accepts."));
-                var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "notification-log reader")], Scheme.Name);
-                return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
-            }
-
-            protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
-            {
-                var result = await HandleAuthenticateOnceSafeAsync().ConfigureAwait(false);
-                Response.Headers.WWWAuthenticate = result.Failure is null ? Realm : Realm + ", error=\"invalid_token\"";
-                await Problems.WriteAsync(Context, StatusCodes.Status401Unauthorized,
-                    "A valid bearer token is required: send 'Authorization: Bearer <token>'.").ConfigureAwait(false);
-            }
+            var result = await HandleAuthenticateOnceSafeAsync().ConfigureAwait(false);
+            Response.Headers.WWWAuthenticate = result.Failure is null ? Realm : Realm + ", error=\"invalid_token\"";
+            await Problems.WriteAsync(Context, StatusCodes.Status401Unauthorized,
+                "A valid bearer token is required: send 'Authorization: Bearer <token>'.").ConfigureAwait(false);
         }
     }
 }
