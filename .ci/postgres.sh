@@ -6,6 +6,7 @@
 #   .ci/postgres.sh stop             # stops it (the data directory is kept)
 #   .ci/postgres.sh restart          # restarts it (fast shutdown) if running, else starts it
 #   .ci/postgres.sh destroy          # stops it and deletes the data directory
+#   .ci/postgres.sh status           # exits 0 when the cluster answers, 3 when it does not
 #
 # Only the export line goes to stdout; progress goes to stderr. Idempotent: running it again while
 # the cluster is up just prints the line again. The cluster listens on 127.0.0.1 only, with trust
@@ -46,6 +47,9 @@ as_owner() {
 ready() { "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres; }
 
 case "${1:-start}" in
+    status)
+        if ready; then exit 0; else exit 3; fi
+        ;;
     stop)
         if [[ -f "$data/postmaster.pid" ]]; then
             as_owner "$bin/pg_ctl" -D "$data" -m fast -w stop >&2
@@ -67,7 +71,7 @@ case "${1:-start}" in
         ;;
     start) ;;
     *)
-        say "usage: $0 [start|stop|restart|destroy]"
+        say "usage: $0 [start|stop|restart|destroy|status]"
         exit 2
         ;;
 esac

@@ -27,6 +27,7 @@ public static class LogServerHost
         ArgumentNullException.ThrowIfNull(options);
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(options.Urls);
+        if (options.Token is not null) builder.Services.AddNotificationLogAuthentication();
         builder.Logging.ClearProviders();
         if (logRequests) builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information);
         else builder.Logging.SetMinimumLevel(LogLevel.Warning);

@@ -24,7 +24,9 @@ serve.SetAction(async (parse, cancellationToken) =>
         Console.Error.WriteLine("--apps needs at least one name and --section-size must be at least 1.");
         return 2;
     }
-    using var persistence = StoreSpec.Open(parse.GetValue(storeOption)!);
+    // A log server only reads: it never creates a store, or an application's tables, where there are none.
+    using var persistence = StoreArguments.OpenExisting(parse.GetValue(storeOption)!, apps, out var code);
+    if (persistence is null) return code;
     var options = new LogServerOptions(persistence, apps, parse.GetValue(urlsOption)!, parse.GetValue(baseOption)!, parse.GetValue(tokenOption), parse.GetValue(sectionOption));
     var (app, addresses) = await LogServerHost.StartAsync(options, parse.GetValue(verboseOption), cancellationToken);
     await using (app)

@@ -16,15 +16,23 @@ internal static class OrdersJob
     /// <summary>Stored events per order: Order.Created, Reservation.Created, Order.Reserved, Payment.Created, Order.Paid.</summary>
     public const int EventsPerOrder = 5;
 
+    /// <summary>Runs the job; a bad or unreachable store is one line on standard error and its exit code (see <see cref="StoreArguments"/>).</summary>
     public static async Task<int> RunAsync(OrdersJobOptions options, CancellationToken cancellationToken)
     {
+        using var store = StoreArguments.Open(options.Store);
+        if (store is null) return StoreArguments.BadArguments;
+        Console.Error.WriteLine($"store: {store.Description}");
+        return await StoreArguments.GuardAsync(store, () => RunAsync(options, store, cancellationToken));
+    }
+
+    private static async Task<int> RunAsync(OrdersJobOptions options, Persistence store, CancellationToken cancellationToken)
+    {
         var runnerOptions = new RunnerOptions { Processing = new ProcessingOptions { MaxBatchSize = options.BatchSize } };
-        using var store = options.Runner == "multiprocess" ? null : StoreSpec.Open(options.Store);
         await using Runner runner = options.Runner switch
         {
-            "single" => new SingleThreadedRunner(OrdersSystem.Definition, store!, runnerOptions),
-            "multi" => new MultiThreadedRunner(OrdersSystem.Definition, store!, runnerOptions),
-            "multiprocess" => new MultiprocessRunner(OrdersSystem.Definition, options.Store, new MultiprocessOptions { Runner = runnerOptions with { PollInterval = TimeSpan.FromMilliseconds(500) } }),
+            "single" => new SingleThreadedRunner(OrdersSystem.Definition, store, runnerOptions),
+            "multi" => new MultiThreadedRunner(OrdersSystem.Definition, store, runnerOptions),
+            "multiprocess" => new MultiprocessRunner(OrdersSystem.Definition, store, new MultiprocessOptions { Runner = runnerOptions with { PollInterval = TimeSpan.FromMilliseconds(500) } }),
             _ => throw new ArgumentException($"Unknown runner '{options.Runner}': use single, multi or multiprocess."),
         };
         await runner.StartAsync(cancellationToken);

@@ -27,7 +27,6 @@ root.SetAction(async (parse, cancellationToken) =>
         return 2;
     }
     var store = parse.GetValue(storeOption) ?? "sqlite:" + Path.Combine(Path.GetTempPath(), "processdsl-orders-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss-fff"));
-    Console.Error.WriteLine($"store: {store}");
     return await OrdersJob.RunAsync(new OrdersJobOptions(parse.GetValue(runnerOption)!, orders, store, callers, parse.GetValue(batchOption), !parse.GetValue(noProgressOption)), cancellationToken);
 });
 var statusStore = new Option<string>("--store") { Description = "sqlite:DIR or postgres:CONNECTION-STRING", Required = true };
@@ -35,10 +34,15 @@ var json = new Option<bool>("--json") { Description = "Print JSON instead of a t
 var status = new Command("status", "Prints each application's newest notification id and each follower's position and lag.") { statusStore, json };
 status.SetAction(parse =>
 {
-    using var store = StoreSpec.Open(parse.GetValue(statusStore)!);
-    StatusView.Print(SystemStatus.Read(OrdersSystem.Definition, store), parse.GetValue(json));
-    return 0;
+    // A status view only reads: it never creates a store where there is none.
+    using var store = StoreArguments.OpenExisting(parse.GetValue(statusStore)!, OrdersSystem.Definition.Applications.Select(a => a.Name), out var code);
+    if (store is null) return code;
+    return StoreArguments.Guard(store, () =>
+    {
+        StatusView.Print(SystemStatus.Read(OrdersSystem.Definition, store), parse.GetValue(json));
+        return 0;
+    });
 });
 root.Subcommands.Add(status);
-root.Subcommands.Add(new Command(WorkerHost.Command, "Runs applications as a worker: worker --app NAME --store SPEC (handled before this parser)."));
+root.Subcommands.Add(new Command(WorkerHost.Command, $"Runs applications as a worker: worker --app NAME [--store SPEC] (handled before this parser; without --store the spec is read from {WorkerHost.StoreVariable}, the place for a password)."));
 return await root.Parse(args).InvokeAsync();

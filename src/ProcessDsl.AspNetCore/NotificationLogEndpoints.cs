@@ -1,15 +1,8 @@
-using System.Buffers;
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Primitives;
 
 namespace ProcessDsl.AspNetCore;
 
@@ -27,13 +20,18 @@ namespace ProcessDsl.AspNetCore;
 /// <para>A malformed section id gets <c>400</c> and an unknown application <c>404</c>, each with an
 /// <c>application/problem+json</c> body saying what was wrong; other methods get <c>405</c>
 /// with <c>Allow: GET, HEAD</c>; a missing or wrong bearer token (when one is required) gets
-/// <c>401</c>. A log that cannot be read (a database fault) gets <c>503</c>.</para>
+/// <c>401</c>. A log that cannot be read (a database fault) gets <c>503</c>. Problem bodies go
+/// through the application's <c>IProblemDetailsService</c> when it registered one.</para>
+/// <para>Authentication and authorization are the framework's: with
+/// <see cref="NotificationLogEndpointOptions.BearerToken"/> the section endpoint requires the
+/// <see cref="NotificationLogAuthentication.Scheme"/> scheme (register it with
+/// <c>services.AddNotificationLogAuthentication()</c>); for any other scheme, call
+/// <c>RequireAuthorization(...)</c> on the route group returned.</para>
 /// </remarks>
 public static class NotificationLogEndpoints
 {
-    private const string ImmutablePublic = "public, max-age={0}, immutable";
-    private const string ImmutablePrivate = "private, max-age={0}, immutable";
-    private const string Realm = "Bearer realm=\"notification-logs\"";
+    private const string Pattern = "{application}/{sectionId}";
+    private static readonly string[] ReadMethods = [HttpMethods.Get, HttpMethods.Head];
 
     /// <summary>
     /// Serves the logs that <paramref name="resolve"/> finds by application name (null for none).
@@ -50,9 +48,19 @@ public static class NotificationLogEndpoints
         ArgumentNullException.ThrowIfNull(resolve);
         options ??= new NotificationLogEndpointOptions();
         options.Validate();
-        var handler = new Handler(resolve, options);
         var group = endpoints.MapGroup(basePath);
-        group.Map("{application}/{sectionId}", handler.HandleAsync).WithDisplayName("Notification log section");
+        var sections = group.MapMethods(Pattern, ReadMethods, new SectionEndpoint(resolve, options).HandleAsync)
+            .WithDisplayName("Notification log section");
+        if (options.BearerToken is { } token)
+        {
+            EnsureAuthentication(endpoints);
+            sections.WithMetadata(new NotificationLogAuthentication.Token(token)).RequireAuthorization(NotificationLogAuthentication.Policy);
+        }
+        // Every other method: 405 with Allow and a problem body, before any authentication (it reveals nothing).
+        group.Map(Pattern, MethodNotAllowedAsync)
+            .WithDisplayName("Notification log section (other methods)")
+            .AllowAnonymous()
+            .Add(endpoint => ((RouteEndpointBuilder)endpoint).Order = 1); // GET and HEAD match the endpoint above first
         return group;
     }
 
@@ -99,194 +107,18 @@ public static class NotificationLogEndpoints
         public override string Name => name;
     }
 
-    private sealed class Handler(Func<string, INotificationLog?> resolve, NotificationLogEndpointOptions options)
+    private static async Task MethodNotAllowedAsync(HttpContext context)
     {
-        private readonly ArchivedSectionCache? _cache = options.ArchivedSectionCacheBytes > 0 ? new(options.ArchivedSectionCacheBytes) : null;
-        private readonly byte[]? _tokenHash = options.BearerToken is null ? null : SHA256.HashData(Encoding.UTF8.GetBytes(options.BearerToken));
-        private readonly string _archivedCacheControl = string.Format(CultureInfo.InvariantCulture,
-            options.BearerToken is null ? ImmutablePublic : ImmutablePrivate, (long)options.ArchivedMaxAge.TotalSeconds);
-
-        public async Task HandleAsync(HttpContext context)
-        {
-            var request = context.Request;
-            var response = context.Response;
-            var head = HttpMethods.IsHead(request.Method);
-            if (!head && !HttpMethods.IsGet(request.Method))
-            {
-                response.Headers.Allow = "GET, HEAD";
-                await ProblemAsync(context, StatusCodes.Status405MethodNotAllowed, "Method Not Allowed",
-                    $"Notification logs are read-only: use GET or HEAD, not {Shorten(request.Method)}.").ConfigureAwait(false);
-                return;
-            }
-            if (_tokenHash is not null && !Authorized(request, out var challenge))
-            {
-                response.Headers.WWWAuthenticate = challenge;
-                await ProblemAsync(context, StatusCodes.Status401Unauthorized, "Unauthorized",
-                    "A valid bearer token is required: send 'Authorization: Bearer <token>'.").ConfigureAwait(false);
-                return;
-            }
-            var name = request.RouteValues["application"] as string ?? "";
-            var sectionId = request.RouteValues["sectionId"] as string ?? "";
-            INotificationLog? log;
-            try
-            {
-                log = resolve(name);
-            }
-            catch (ArgumentException)
-            {
-                log = null;
-            }
-            catch (Exception ex)
-            {
-                await UnavailableAsync(context, ex, "Finding the notification log of {Application} failed", Shorten(name)).ConfigureAwait(false);
-                return;
-            }
-            if (log is null)
-            {
-                await ProblemAsync(context, StatusCodes.Status404NotFound, "Not Found",
-                    $"There is no notification log for an application named '{Shorten(name)}'.").ConfigureAwait(false);
-                return;
-            }
-            if (options.SectionSize is { } size && log is NotificationLog local && local.SectionSize != size) log = local.WithSectionSize(size);
-            var current = sectionId == SectionId.Current;
-            if (!current && !SectionId.TryParse(sectionId, out _, out var error))
-            {
-                await ProblemAsync(context, StatusCodes.Status400BadRequest, "Bad Request", error).ConfigureAwait(false);
-                return;
-            }
-
-            EncodedSection encoded;
-            try
-            {
-                encoded = await EncodeAsync(log, sectionId, current, context.RequestAborted).ConfigureAwait(false);
-            }
-            catch (ArgumentException ex)
-            {
-                await ProblemAsync(context, StatusCodes.Status400BadRequest, "Bad Request", ex.Message).ConfigureAwait(false);
-                return;
-            }
-            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                await UnavailableAsync(context, ex, "Reading section {SectionId} of the notification log of {Application} failed", sectionId, name).ConfigureAwait(false);
-                return;
-            }
-
-            var (body, etag, archived) = encoded;
-            response.Headers.ETag = etag;
-            response.Headers.CacheControl = archived ? _archivedCacheControl : "no-cache";
-            if (_tokenHash is not null) response.Headers.Vary = "Authorization";
-            if (Matches(request.Headers.IfNoneMatch, etag))
-            {
-                response.StatusCode = StatusCodes.Status304NotModified;
-                return;
-            }
-            response.StatusCode = StatusCodes.Status200OK;
-            response.ContentType = "application/json; charset=utf-8";
-            response.ContentLength = body.Length;
-            response.Headers.XContentTypeOptions = "nosniff";
-            if (!head) await response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
-        }
-
-        /// <summary>A fault on the server's side (not bad input): logged, and answered 503 so clients retry.</summary>
-        private static async Task UnavailableAsync(HttpContext context, Exception ex, string message, params object?[] args)
-        {
-            var logger = context.RequestServices.GetService<ILoggerFactory>()?.CreateLogger(typeof(NotificationLogEndpoints).FullName!);
-#pragma warning disable CA2254 // The templates are constants of this class.
-            logger?.LogError(ex, message, args);
-#pragma warning restore CA2254
-            context.Response.Headers.RetryAfter = "1";
-            await ProblemAsync(context, StatusCodes.Status503ServiceUnavailable, "Service Unavailable",
-                "The notification log could not be read just now; try again.").ConfigureAwait(false);
-        }
-
-        /// <summary>The section's body and ETag, from the cache of archived sections when there.</summary>
-        private async ValueTask<EncodedSection> EncodeAsync(INotificationLog log, string sectionId, bool current, CancellationToken cancellationToken)
-        {
-            if (_cache is not null && !current)
-            {
-                var cached = await _cache.GetAsync(log, SectionId.Parse(sectionId).Normalize(log.SectionSize), cancellationToken).ConfigureAwait(false);
-                if (cached is not null) return cached;
-            }
-            var section = await log.GetSectionAsync(sectionId, cancellationToken).ConfigureAwait(false);
-            return EncodedSection.Of(log, section, section.IsArchived && !current);
-        }
-
-        private bool Authorized(HttpRequest request, out string challenge)
-        {
-            challenge = Realm;
-            var header = request.Headers.Authorization;
-            if (header.Count != 1) return false;
-            var value = header[0].AsSpan().Trim();
-            const string scheme = "Bearer ";
-            if (!value.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)) return false;
-            var token = value[scheme.Length..].Trim();
-            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-            var bytes = Encoding.UTF8.GetBytes(token.ToString());
-            SHA256.HashData(bytes, hash);
-            // Hashes of equal length compared in constant time: neither the token nor its length leaks.
-            if (CryptographicOperations.FixedTimeEquals(hash, _tokenHash)) return true;
-            challenge = Realm + ", error=\"invalid_token\"";
-            return false;
-        }
+        context.Response.Headers.Allow = "GET, HEAD";
+        await Problems.WriteAsync(context, StatusCodes.Status405MethodNotAllowed,
+            $"Notification logs are read-only: use GET or HEAD, not {SectionEndpoint.Shorten(context.Request.Method)}.").ConfigureAwait(false);
     }
 
-    /// <summary>Whether an If-None-Match header names the ETag (weak comparison, as RFC 9110 asks) or is <c>*</c>.</summary>
-    private static bool Matches(StringValues ifNoneMatch, string etag)
+    private static void EnsureAuthentication(IEndpointRouteBuilder endpoints)
     {
-        foreach (var header in ifNoneMatch)
-        {
-            if (header is null) continue;
-            foreach (var range in header.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            {
-                if (range == "*") return true;
-                var tag = range.StartsWith("W/", StringComparison.Ordinal) ? range[2..] : range;
-                if (tag == etag) return true;
-            }
-        }
-        return false;
+        var schemes = endpoints.ServiceProvider.GetService<IAuthenticationSchemeProvider>();
+        if (schemes?.GetSchemeAsync(NotificationLogAuthentication.Scheme).GetAwaiter().GetResult() is null)
+            throw new InvalidOperationException(
+                "NotificationLogEndpointOptions.BearerToken needs the notification-log authentication scheme: call builder.Services.AddNotificationLogAuthentication() before builder.Build().");
     }
-
-    // Problem details are JSON, never HTML: quotes and apostrophes in messages stay readable.
-    private static readonly JsonWriterOptions ProblemWriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    private static async Task ProblemAsync(HttpContext context, int status, string title, string detail)
-    {
-        var response = context.Response;
-        response.StatusCode = status;
-        response.ContentType = "application/problem+json";
-        response.Headers.XContentTypeOptions = "nosniff";
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, ProblemWriterOptions))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("type", "https://tools.ietf.org/html/rfc9110#section-15." + (status switch
-            {
-                400 => "5.1",
-                401 => "5.2",
-                404 => "5.5",
-                405 => "5.6",
-                _ => "6.4",
-            }));
-            writer.WriteString("title", title);
-            writer.WriteNumber("status", status);
-            writer.WriteString("detail", detail);
-            writer.WriteEndObject();
-        }
-        response.ContentLength = buffer.WrittenCount;
-        if (HttpMethods.IsHead(context.Request.Method)) return;
-        try
-        {
-            await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-        {
-            // The client went away.
-        }
-    }
-
-    private static string Shorten(string text) => text.Length <= 100 ? text : text[..100] + "...";
 }

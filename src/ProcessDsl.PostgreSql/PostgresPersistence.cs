@@ -39,7 +39,6 @@ public sealed class PostgresPersistence : Persistence
 
     private readonly string _connectionString;
     private readonly ConcurrentDictionary<string, NpgsqlDataSource> _dataSources = new(StringComparer.Ordinal);
-    private readonly string _original;
 
     /// <summary>Opens the store (nothing connects until first use); <c>Persistence.Postgres(...)</c> says the same.</summary>
     /// <exception cref="ArgumentException">The connection string is not valid, names no host, or an option names a bad identifier.</exception>
@@ -47,7 +46,6 @@ public sealed class PostgresPersistence : Persistence
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         Options = options ?? new PostgresOptions();
-        _original = connectionString;
         _connectionString = Prepare(connectionString, schema: null);
         if (Options.Schema is not null) Identifiers.ValidateSqlName(Options.Schema, "Schema name");
         Identifiers.ValidateSqlName(Options.NotifyChannel, "Notify channel");
@@ -72,6 +70,16 @@ public sealed class PostgresPersistence : Persistence
     /// <inheritdoc/>
     public override string Description { get; }
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// <c>postgres:</c> and the full connection string, password included; null when
+    /// <see cref="Options"/> set schemas, per-application connection strings or a channel a spec cannot carry.
+    /// </remarks>
+    public override string? ShareableSpec =>
+        Options.Schema is null && Options.Schemas.Count == 0 && Options.ConnectionStrings.Count == 0 && Options.Notify && Options.NotifyChannel == new PostgresOptions().NotifyChannel
+            ? "postgres:" + _connectionString
+            : null;
+
     /// <summary>The schema an application's tables live in (null: the connection's <c>search_path</c>).</summary>
     public string? SchemaOf(string application)
     {
@@ -89,10 +97,6 @@ public sealed class PostgresPersistence : Persistence
         var baseString = Options.ConnectionStrings.TryGetValue(application, out var own) ? own : _connectionString;
         return Prepare(baseString, schema);
     }
-
-    /// <inheritdoc/>
-    /// <remarks>The full connection string with its password: pass it through the environment, never a command line.</remarks>
-    public override string? ShareableSpec => "postgres:" + _original;
 
     /// <inheritdoc/>
     protected override DataConnection OpenConnection(string application, StoreConnectionKind kind)

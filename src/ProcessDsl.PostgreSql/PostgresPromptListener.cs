@@ -43,7 +43,7 @@ public sealed class PostgresPromptListener : IAsyncDisposable, IDisposable
     /// <summary>The channel listened to.</summary>
     public string Channel { get; }
 
-    /// <summary>The longest wait between reconnection attempts (the first is after 50 ms, doubling).</summary>
+    /// <summary>The longest wait between reconnection attempts (the first is after about 50 ms, doubling, with jitter).</summary>
     public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How many times the listener has connected and run <c>LISTEN</c> (1 after the first time).</summary>
@@ -98,6 +98,9 @@ public sealed class PostgresPromptListener : IAsyncDisposable, IDisposable
 
     private async Task RunAsync(Action<string?, long> onPrompt, CancellationToken cancellationToken)
     {
+        // Reconnects for ever (prompts are hints; followers poll meanwhile), with jitter so that
+        // many listeners cut off by one server restart do not reconnect in step.
+        var reconnect = new RetryPolicy { InitialDelay = TimeSpan.FromMilliseconds(50), MaxDelay = MaxReconnectDelay };
         var failures = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -128,7 +131,7 @@ public sealed class PostgresPromptListener : IAsyncDisposable, IDisposable
             catch (Exception ex)
             {
                 failures++;
-                var delay = TimeSpan.FromMilliseconds(Math.Min(MaxReconnectDelay.TotalMilliseconds, 50 * Math.Pow(2, Math.Min(failures - 1, 16))));
+                var delay = reconnect.Delay(failures);
                 _logger.LogWarning(ex, "Prompt listener on channel {Channel} lost its connection (attempt {Attempt}); reconnecting in {Delay}", Channel, failures, delay);
                 try
                 {

@@ -8,15 +8,22 @@ public sealed class MultiprocessTests : IDisposable
 {
     private static readonly TimeSpan Idle = TimeSpan.FromMinutes(3);
     private readonly TempDirectory _dir = new();
+    private readonly Persistence _store;
 
-    public void Dispose() => _dir.Dispose();
+    public MultiprocessTests() => _store = Persistence.Sqlite(_dir.Path);
+
+    public void Dispose()
+    {
+        _store.Dispose();
+        _dir.Dispose();
+    }
 
     private string Store => "sqlite:" + _dir.Path;
 
     [Fact]
     public async Task Workers_in_child_processes_process_every_order_exactly_once()
     {
-        await using var runner = new MultiprocessRunner(OrdersSystem.Definition, Store, WorkerProgram.Options());
+        await using var runner = new MultiprocessRunner(OrdersSystem.Definition, _store, WorkerProgram.Options());
         await runner.StartAsync();
         Assert.Equal(["Orders", "Payments", "Reservations", "Summaries"], runner.Workers.Select(w => w.Application).Order());
         Assert.All(runner.Workers, w => Assert.NotEqual(Environment.ProcessId, w.ProcessId));
@@ -31,7 +38,7 @@ public sealed class MultiprocessTests : IDisposable
     [Fact]
     public async Task Workers_killed_with_SIGKILL_are_restarted_and_nothing_is_lost_or_doubled()
     {
-        await using var runner = new MultiprocessRunner(OrdersSystem.Definition, Store, WorkerProgram.Options());
+        await using var runner = new MultiprocessRunner(OrdersSystem.Definition, _store, WorkerProgram.Options());
         await runner.StartAsync();
         var orders = runner.Get<Orders>();
         var ids = new List<Guid>();
@@ -69,7 +76,7 @@ public sealed class MultiprocessTests : IDisposable
             for (var i = 0; i < 5; i++) ids.Add(recorder.CreateNewOrder());
         }
         var options = WorkerProgram.Options(new Dictionary<string, string> { ["PROCESSDSL_TEST_POISON_ORDER"] = ids[3].ToString() });
-        await using var runner = new MultiprocessRunner(OrdersSystem.Definition, Store, options);
+        await using var runner = new MultiprocessRunner(OrdersSystem.Definition, _store, options);
         await runner.StartAsync();
         var ex = await Assert.ThrowsAsync<ProcessingException>(() => runner.WaitUntilIdleAsync(Idle));
         Assert.Equal("Reservations", ex.Application);
@@ -136,6 +143,147 @@ public sealed class MultiprocessTests : IDisposable
     {
         var ex = Assert.Throws<ArgumentException>(() => new MultiprocessRunner(OrdersSystem.Definition, "memory"));
         Assert.Contains("share", ex.Message);
+        using var memory = Persistence.InMemory();
+        Assert.Null(memory.ShareableSpec);
+        var refused = Assert.Throws<ArgumentException>(() => new MultiprocessRunner(OrdersSystem.Definition, memory));
+        Assert.Equal("persistence", refused.ParamName);
+        Assert.Contains("share", refused.Message);
+        Assert.Contains(memory.Description, refused.Message);
+    }
+
+    [Fact]
+    public void A_store_spec_names_the_same_store_by_durability()
+    {
+        Assert.Equal("sqlite:" + Path.GetFullPath(_dir.Path), _store.ShareableSpec);
+        using var normal = Persistence.Sqlite(_dir.Path, SqliteDurability.Normal);
+        Assert.Equal("sqlite-normal:" + Path.GetFullPath(_dir.Path), normal.ShareableSpec);
+        using var reopened = StoreSpec.Open(normal.ShareableSpec!);
+        var sqlite = Assert.IsType<SqlitePersistence>(reopened);
+        Assert.Equal(SqliteDurability.Normal, sqlite.Durability);
+        Assert.Equal(normal.Directory, sqlite.Directory);
+    }
+
+    [Fact]
+    public async Task A_workers_command_line_names_no_store_and_its_environment_carries_it()
+    {
+        await using var runner = new MultiprocessRunner(OrdersSystem.Definition, _store, WorkerProgram.Options());
+        await runner.StartAsync();
+        var orders = runner.Get<Orders>();
+        var id = orders.CreateNewOrder();
+        await runner.WaitUntilIdleAsync(Idle); // every worker is up
+        foreach (var worker in runner.Workers)
+        {
+            var commandLine = File.ReadAllText($"/proc/{worker.ProcessId}/cmdline").Replace('\0', ' ');
+            Assert.Contains("worker --app " + worker.Application, commandLine);
+            Assert.DoesNotContain(_dir.Path, commandLine);
+            Assert.DoesNotContain("sqlite", commandLine);
+            var environment = File.ReadAllText($"/proc/{worker.ProcessId}/environ").Split('\0');
+            Assert.Contains("PROCESSDSL_WORKER_STORE=" + _store.ShareableSpec, environment);
+        }
+        OrdersChecks.AllReservedAndPaidExactlyOnce(runner, [id]);
+        await runner.StopAsync();
+    }
+
+    [Fact]
+    public async Task Workers_get_the_runners_processing_options()
+    {
+        var ids = new List<Guid>();
+        var recorder = (Orders)new Orders().Open(_store);
+        for (var i = 0; i < 3; i++) ids.Add(recorder.CreateNewOrder());
+        var options = WorkerProgram.Options(new Dictionary<string, string> { ["PROCESSDSL_TEST_POISON_ORDER"] = ids[1].ToString() });
+        options = options with
+        {
+            Runner = options.Runner with
+            {
+                Processing = new ProcessingOptions { PolicyAttempts = 6, InitialBackoff = TimeSpan.FromMilliseconds(1), MaxBackoff = TimeSpan.FromMilliseconds(5), MaxBatchSize = 2 },
+            },
+        };
+        await using var runner = new MultiprocessRunner(OrdersSystem.Definition, _store, options);
+        await runner.StartAsync();
+        var ex = await Assert.ThrowsAsync<ProcessingException>(() => runner.WaitUntilIdleAsync(Idle));
+        Assert.Equal("Reservations", ex.Application);
+        // The worker's policy ran exactly as often as the parent's options allow, not the default 3.
+        Assert.EndsWith("(attempt 6)", ex.InnerException!.Message);
+        await Assert.ThrowsAsync<ProcessingException>(() => runner.StopAsync());
+    }
+
+    [Fact]
+    public async Task A_worker_that_never_starts_is_reported_with_its_error_output_after_the_allowed_attempts()
+    {
+        var options = WorkerProgram.Options() with
+        {
+            WorkerArguments = ["/no/such/dir/worker.dll"],
+            RestartBackoff = TimeSpan.FromMilliseconds(1),
+            MaxRestartBackoff = TimeSpan.FromMilliseconds(10),
+            MaxFailedStarts = 3,
+        };
+        await using var runner = new MultiprocessRunner(OrdersSystem.Definition, _store, options);
+        await runner.StartAsync();
+        runner.Get<Orders>().CreateNewOrder();
+        var ex = await Assert.ThrowsAsync<WorkerStartException>(() => runner.WaitUntilIdleAsync(Idle));
+        Assert.Equal(3, ex.Attempts);
+        Assert.Contains(ex.Application, runner.Workers.Select(w => w.Application));
+        Assert.Contains($"'{ex.Application}'", ex.Message);
+        Assert.Contains("not found", ex.ErrorOutput); // what dotnet said about the missing program
+        Assert.Contains(ex.ErrorOutput, ex.Message);
+        Assert.All(runner.Workers, w => Assert.Equal(2, w.Restarts)); // 3 starts, then given up
+        await Assert.ThrowsAsync<WorkerStartException>(() => runner.StopAsync());
+    }
+
+    [Fact]
+    public async Task Stopping_while_a_restart_waits_out_its_backoff_returns_and_starts_nothing()
+    {
+        var options = WorkerProgram.Options() with
+        {
+            WorkerArguments = ["/no/such/dir/worker.dll"],
+            RestartBackoff = TimeSpan.FromMinutes(10),
+            MaxRestartBackoff = TimeSpan.FromMinutes(10),
+        };
+        await using var runner = new MultiprocessRunner(OrdersSystem.Definition, _store, options);
+        await runner.StartAsync();
+        var deadline = DateTime.UtcNow + Idle;
+        while (runner.Workers.Any(w => IsRunning(w.ProcessId)) && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.All(runner.Workers, w => Assert.False(IsRunning(w.ProcessId))); // every worker died and waits to be restarted
+        // Would hang (for the 10-minute backoff, or for ever on a worker started after the stop) if the supervisor ignored the stop.
+        await runner.StopAsync().WaitAsync(Idle);
+        Assert.All(runner.Workers, w => Assert.Equal(0, w.Restarts));
+    }
+
+    [Fact]
+    public async Task A_hand_started_worker_with_a_bad_store_says_so_in_one_line()
+    {
+        var (code, output) = await RunWorkerAsync("Reservations", new Dictionary<string, string> { ["PROCESSDSL_STORE"] = "bogus:x" });
+        Assert.Equal(WorkerHost.UsageExitCode, code);
+        Assert.Contains("Unknown store 'bogus:x'", output);
+        Assert.Contains(StoreSpec.Forms, output);
+        Assert.DoesNotContain("   at ", output);
+        Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    private static bool IsRunning(int processId)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<(int Code, string Output)> RunWorkerAsync(string application, IReadOnlyDictionary<string, string> environment)
+    {
+        var info = new ProcessStartInfo(WorkerProgram.Dotnet) { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
+        foreach (var arg in new[] { WorkerProgram.DllPath, "worker", "--app", application, "--supervised" }) info.ArgumentList.Add(arg);
+        foreach (var (name, value) in environment) info.Environment[name] = value;
+        using var process = Process.Start(info)!;
+        process.StandardInput.Close();
+        var error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(Idle);
+        return (process.ExitCode, await error + await output);
     }
 
     private Process StartWorker(string application)

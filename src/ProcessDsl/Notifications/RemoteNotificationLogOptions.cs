@@ -35,8 +35,24 @@ public sealed record RemoteNotificationLogOptions
     /// </summary>
     public int ReadAhead { get; init; } = 3;
 
+    /// <summary>
+    /// The largest response body accepted, in bytes (default 8 MiB): a section beyond it, whatever
+    /// size the server declares, raises a <see cref="RemoteNotificationLogException"/> instead of
+    /// filling memory. Raise it for sections of many or large events.
+    /// </summary>
+    public int MaxResponseBytes { get; init; } = 8 << 20;
+
+    /// <summary>
+    /// The largest section size accepted from a server (default 10,000 notifications): a server
+    /// declaring more is refused with a <see cref="RemoteNotificationLogException"/>.
+    /// </summary>
+    public int MaxSectionSize { get; init; } = 10_000;
+
     internal void Validate()
     {
+        if (MaxResponseBytes < 1024) throw new ArgumentOutOfRangeException(nameof(MaxResponseBytes), MaxResponseBytes, "The body limit must be at least 1024 bytes.");
+        if (MaxSectionSize < 1) throw new ArgumentOutOfRangeException(nameof(MaxSectionSize), MaxSectionSize, "The section size limit must be at least 1.");
+        if (SectionSize > MaxSectionSize) throw new ArgumentOutOfRangeException(nameof(SectionSize), SectionSize, $"The section size is more than MaxSectionSize ({MaxSectionSize}).");
         if (ReadAhead is < 0 or > 64) throw new ArgumentOutOfRangeException(nameof(ReadAhead), ReadAhead, "Read-ahead must be from 0 to 64 sections.");
         if (SectionSize is < 1) throw new ArgumentOutOfRangeException(nameof(SectionSize), SectionSize, "The section size must be at least 1.");
         if (MaxAttempts < 1) throw new ArgumentOutOfRangeException(nameof(MaxAttempts), MaxAttempts, "At least one attempt is needed.");

@@ -22,11 +22,18 @@ internal sealed class LocalSocketPrompts : PromptTransport
 
     public LocalSocketPrompts(string storeKey)
     {
-        // Short paths: a Unix socket path has a limit of about 100 bytes.
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(storeKey)))[..12];
-        _root = Path.Combine(Path.GetTempPath(), "pdsl-prompts", hash);
+        // A Unix socket path has a limit of 108 bytes (104 on macOS), so names never appear in it:
+        // <temp>/pdsl-<user and store hash>/<upstream hash>/<follower hash>.<pid>.<random>.sock is
+        // about 60 bytes plus the temp folder, whatever the application names.
+        _root = Path.Combine(Path.GetTempPath(), "pdsl-" + Hash(Environment.UserName + "\n" + storeKey, 12));
         _sender = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified) { Blocking = false };
     }
+
+    /// <summary>The folder of this store's sockets (owner-only: other local users can neither prompt nor listen).</summary>
+    internal string Root => _root;
+
+    /// <summary>The socket folder of an upstream application.</summary>
+    internal string FolderOf(string upstream) => Path.Combine(_root, Hash(upstream, 8));
 
     public static bool IsSupported => Socket.OSSupportsUnixDomainSockets;
 
@@ -57,9 +64,10 @@ internal sealed class LocalSocketPrompts : PromptTransport
     {
         foreach (var upstream in upstreams)
         {
-            var folder = Path.Combine(_root, upstream);
-            Directory.CreateDirectory(folder);
-            var path = Path.Combine(folder, $"{follower}.{Environment.ProcessId}.{Guid.NewGuid().ToString("N")[..6]}.sock");
+            var folder = FolderOf(upstream);
+            CreatePrivateFolder(_root);
+            CreatePrivateFolder(folder);
+            var path = Path.Combine(folder, $"{Hash(follower, 8)}.{Environment.ProcessId}.{Guid.NewGuid().ToString("N")[..6]}.sock");
             var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
             socket.Bind(new UnixDomainSocketEndPoint(path));
             var stop = new CancellationTokenSource();
@@ -95,10 +103,36 @@ internal sealed class LocalSocketPrompts : PromptTransport
         lock (_lock)
         {
             if (_listings.TryGetValue(application, out var cached) && cached.Until > DateTime.UtcNow) return cached.Paths;
-            var folder = Path.Combine(_root, application);
+            var folder = FolderOf(application);
             var paths = Directory.Exists(folder) ? Directory.GetFiles(folder, "*.sock") : [];
             _listings[application] = (DateTime.UtcNow + ListingLifetime, paths);
             return paths;
+        }
+    }
+
+    private static string Hash(string text, int length) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..length];
+
+    /// <summary>Creates a folder only its owner may enter (0700), or makes an existing one so.</summary>
+    private static void CreatePrivateFolder(string path)
+    {
+        const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+            return;
+        }
+        Directory.CreateDirectory(path, OwnerOnly); // the mode applies when it is created (less the umask, which only narrows it)
+        if (File.GetUnixFileMode(path) != OwnerOnly)
+        {
+            try
+            {
+                File.SetUnixFileMode(path, OwnerOnly);
+            }
+            catch (UnauthorizedAccessException ex)
+            {
+                throw new UnauthorizedAccessException($"The prompt folder {path} belongs to another user and is open to others; remove it, or set TMPDIR to a folder of your own.", ex);
+            }
         }
     }
 

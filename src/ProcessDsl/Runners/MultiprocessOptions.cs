@@ -3,7 +3,13 @@ namespace ProcessDsl;
 /// <summary>Settings of the <see cref="MultiprocessRunner"/>.</summary>
 public sealed record MultiprocessOptions
 {
-    /// <summary>The settings passed on to every worker (batch size, poll interval) and used by the parent.</summary>
+    /// <summary>
+    /// The settings used by the parent and passed on to every worker through its environment:
+    /// processing (batch size, policy and transient attempts, backoff), poll and step intervals,
+    /// section size and cache, cross-process prompts, and upstream logs that are
+    /// <see cref="RemoteNotificationLog"/>s (recreated in the worker from their address and options;
+    /// any other kind of upstream log is refused). The logger factory stays in the parent.
+    /// </summary>
     public RunnerOptions Runner { get; init; } = new() { PollInterval = TimeSpan.FromMilliseconds(500) };
 
     /// <summary>
@@ -25,6 +31,21 @@ public sealed record MultiprocessOptions
     /// <summary>The longest delay before restarting a worker (default 5 s).</summary>
     public TimeSpan MaxRestartBackoff { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How many times in a row a worker may exit before it has started (before its followers run:
+    /// the store cannot be opened, the program is wrong) until the runner gives up on it and reports a
+    /// <see cref="WorkerStartException"/> with the worker's error output (default 5).
+    /// </summary>
+    public int MaxFailedStarts { get; init; } = 5;
+
     /// <summary>How long <see cref="Runner.StopAsync"/> waits for a worker to exit cleanly before killing it (default 10 s).</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    internal void Validate()
+    {
+        if (MaxFailedStarts < 1) throw new ArgumentOutOfRangeException(nameof(MaxFailedStarts), MaxFailedStarts, "A worker needs at least one start.");
+        if (RestartBackoff < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(RestartBackoff), RestartBackoff, "The restart backoff cannot be negative.");
+        if (MaxRestartBackoff < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(MaxRestartBackoff), MaxRestartBackoff, "The restart backoff cannot be negative.");
+        if (StopTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(StopTimeout), StopTimeout, "The stop timeout must be positive.");
+    }
 }

@@ -22,11 +22,12 @@ public sealed class KestrelHost : IAsyncDisposable
     /// <summary>The server's root, e.g. <c>http://127.0.0.1:41234/</c>.</summary>
     public Uri Address { get; }
 
-    public static async Task<KestrelHost> StartAsync(Action<WebApplication> configure)
+    public static async Task<KestrelHost> StartAsync(Action<WebApplication> configure, Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         configure(app);
         await app.StartAsync();

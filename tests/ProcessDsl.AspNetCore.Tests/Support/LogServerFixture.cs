@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ProcessDsl.AspNetCore.Tests.Support;
 
@@ -33,7 +34,7 @@ public sealed class LogServerFixture : IAsyncLifetime
         {
             app.MapNotificationLogs("/logs", [Source]);
             app.MapNotificationLogs("/secure", [Source], new NotificationLogEndpointOptions { BearerToken = Token });
-        });
+        }, services => services.AddNotificationLogAuthentication());
     }
 
     public async Task DisposeAsync()

@@ -71,13 +71,19 @@ public sealed partial class Orders : ProcessApplication
 
 public sealed partial class Reservations : ProcessApplication
 {
+    private static int s_poisonAttempts;
+
     /// <summary>Set by a test to make the policy fail on one order.</summary>
     public static Guid PoisonOrderId { get; set; }
+
+    /// <summary>How often the policy was called with the poisoned order in this process (its message says which attempt it is).</summary>
+    public static int PoisonAttempts => Volatile.Read(ref s_poisonAttempts);
 
     [Policy(typeof(Order.Created))]
     void OnCreated(Order.Created e, ProcessingEvent processing)
     {
-        if (e.OriginatorId == PoisonOrderId) throw new InvalidOperationException("poisoned order " + e.OriginatorId);
+        if (e.OriginatorId == PoisonOrderId)
+            throw new InvalidOperationException($"poisoned order {e.OriginatorId} (attempt {Interlocked.Increment(ref s_poisonAttempts)})");
         processing.Collect(Reservation.Create(e.OriginatorId));
     }
 }
