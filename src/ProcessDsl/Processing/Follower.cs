@@ -62,9 +62,9 @@ internal sealed class Follower
                 }
                 _failures++;
                 if (_failures >= _options.PolicyAttempts)
-                    throw new ProcessingException(Application, Upstream, failure.Notification.Id, failure.Notification.Topic, failure.InnerException!);
-                _application.Logger.LogWarning(failure.InnerException, "{Application}: {What} failed on notification {Id} from {Upstream} (attempt {Attempt}); retrying",
-                    Application, failure.Message, failure.Notification.Id, Upstream, _failures);
+                    throw ProcessDslTelemetry.Parked(new ProcessingException(Application, Upstream, failure.Notification.Id, failure.Notification.Topic, failure.InnerException!));
+                ProcessDslTelemetry.Retried(Application, Upstream, "policy");
+                ProcessDslLog.PolicyRetrying(_application.Logger, failure.InnerException, Application, failure.Message, failure.Notification.Id, Upstream, _failures);
                 await Task.Delay(_options.Backoff(_failures), cancellationToken).ConfigureAwait(false);
                 continue;
             }
@@ -75,7 +75,8 @@ internal sealed class Follower
                 transientFailures++;
                 if (_options.TransientAttempts > 0 && transientFailures >= _options.TransientAttempts) throw;
                 var level = ex is TrackingConflictException ? LogLevel.Debug : LogLevel.Warning;
-                _application.Logger.Log(level, ex, "{Application}: step following {Upstream} failed (attempt {Attempt}); retrying", Application, Upstream, transientFailures);
+                ProcessDslTelemetry.Retried(Application, Upstream, "transient");
+                ProcessDslLog.StepRetrying(_application.Logger, level, ex, Application, Upstream, transientFailures);
                 await Task.Delay(_options.Backoff(transientFailures), cancellationToken).ConfigureAwait(false);
                 continue;
             }
@@ -93,6 +94,7 @@ internal sealed class Follower
         var limit = position < _isolateUntil ? 1 : _options.MaxBatchSize;
         var batch = UpstreamLog.Select(position, limit, _application.HandledTopics);
         if (batch.Position <= position) return new StepResult(0, CaughtUp: true);
+        using var telemetry = ProcessDslTelemetry.StartStep(Application, Upstream, batch.Items.Count, position);
 
         var (scope, failedAt, error) = Run(batch.Items, batch.Items.Count);
         // A policy that failed because the database is unreachable (its Repository.Get, say) did
@@ -111,6 +113,7 @@ internal sealed class Follower
             try
             {
                 Commit(scope, position, newPosition);
+                telemetry.Committed(failedAt >= 0 ? failedAt : batch.Items.Count);
             }
             catch (Exception ex) when (!TransientFaults.Is(ex) && batch.Items.Count > 0)
             {

@@ -25,9 +25,18 @@ public static class WorkerHost
     /// (the error is printed as one line on standard error), 2 for bad arguments.
     /// </summary>
     /// <remarks>Arguments: <c>worker --app NAME[,NAME] --store SPEC [--poll-ms N] [--batch-size N] [--supervised]</c>.</remarks>
-    public static async Task<int> RunAsync(string[] args, SystemDefinition system, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    public static Task<int> RunAsync(string[] args, SystemDefinition system, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default) =>
+        RunAsync(args, system, new RunnerOptions { LoggerFactory = loggerFactory }, cancellationToken);
+
+    /// <summary>
+    /// Runs the worker with base settings for its runner (for example the
+    /// <see cref="RunnerOptions.ApplicationFactory"/> of a host's container); the command line
+    /// still decides the applications, the poll interval and the batch size.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, SystemDefinition system, RunnerOptions baseOptions, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(baseOptions);
         ArgumentNullException.ThrowIfNull(system);
         string? Value(string name)
         {
@@ -51,8 +60,8 @@ public static class WorkerHost
         }
         var poll = int.TryParse(Value("--poll-ms"), NumberStyles.None, CultureInfo.InvariantCulture, out var ms) ? TimeSpan.FromMilliseconds(ms) : TimeSpan.FromMilliseconds(500);
         var processing = int.TryParse(Value("--batch-size"), NumberStyles.None, CultureInfo.InvariantCulture, out var size) && size > 0
-            ? new ProcessingOptions { MaxBatchSize = size }
-            : new ProcessingOptions();
+            ? baseOptions.Processing with { MaxBatchSize = size }
+            : baseOptions.Processing;
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
@@ -80,7 +89,7 @@ public static class WorkerHost
         }
 
         using var store = StoreSpec.Open(spec);
-        var options = new RunnerOptions { Applications = apps, PollInterval = poll, Processing = processing, LoggerFactory = loggerFactory };
+        var options = baseOptions with { Applications = apps, PollInterval = poll, Processing = processing };
         await using var runner = new MultiThreadedRunner(system, store, options);
         await runner.StartAsync(stop.Token).ConfigureAwait(false);
         var stopped = Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
