@@ -39,6 +39,18 @@ public sealed partial class PackagingTests(LocalPackages packages)
     }
 
     [Fact]
+    public void A_pack_without_a_fresh_version_suffix_is_refused_saying_how()
+    {
+        var project = packages.Projects.Single(p => p.EndsWith("ProcessDsl.AspNetCore.csproj", StringComparison.Ordinal));
+        var (exitCode, output) = DotnetCli.RunAllowingFailure(packages.Root, TimeSpan.FromMinutes(10), "pack", project, "-c", "Release",
+            "-o", Path.Combine(packages.Root, "refused"), "--artifacts-path", Path.Combine(packages.Root, "artifacts"));
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("pack with a version that is new each time", output, StringComparison.Ordinal);
+        Assert.Contains("-p:VersionSuffix=local.", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(packages.Root, "refused")) && Directory.EnumerateFiles(Path.Combine(packages.Root, "refused"), "*.nupkg").Any());
+    }
+
+    [Fact]
     public void The_getting_started_programs_run_as_written_in_a_fresh_project_from_the_local_packages()
     {
         var doc = File.ReadAllText(Path.Combine(DotnetCli.RepositoryRoot, "docs", "getting-started.md"));

@@ -21,6 +21,14 @@ public static class DotnetCli
 
     public static string Run(string workingDirectory, TimeSpan timeout, params string[] args)
     {
+        var (exitCode, output) = RunAllowingFailure(workingDirectory, timeout, args);
+        if (exitCode != 0)
+            throw new InvalidOperationException($"dotnet {string.Join(' ', args)} (in {workingDirectory}) exited with {exitCode}:\n{output}");
+        return output;
+    }
+
+    public static (int ExitCode, string Output) RunAllowingFailure(string workingDirectory, TimeSpan timeout, params string[] args)
+    {
         var info = new ProcessStartInfo(Executable)
         {
             WorkingDirectory = workingDirectory,
@@ -48,8 +56,6 @@ public static class DotnetCli
             throw new TimeoutException($"dotnet {string.Join(' ', args)} did not finish within {timeout}:\n{output}");
         }
         process.WaitForExit();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"dotnet {string.Join(' ', args)} (in {workingDirectory}) exited with {process.ExitCode}:\n{output}");
-        lock (output) return output.ToString();
+        lock (output) return (process.ExitCode, output.ToString());
     }
 }
