@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using ProcessDsl.Hosting.Tests.Support;
 
 namespace ProcessDsl.Hosting.Tests;
@@ -159,5 +160,39 @@ public sealed class HostingTests : IDisposable
         await again.Services.GetRequiredService<Runner>().WaitUntilIdleAsync(TimeSpan.FromSeconds(30));
         Assert.NotNull(again.Services.GetRequiredService<Orders>().GetOrder(id).PaymentId);
         await again.StopAsync();
+    }
+
+    [Fact]
+    public async Task Stopping_is_bounded_by_the_stop_timeout_when_a_step_hangs()
+    {
+        var gateway = new PaymentGateway();
+        gateway.Open.Reset(); // Payments hangs in its policy
+        var logs = new ListLoggerProvider();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.AddProvider(logs);
+        builder.Services.AddSingleton(gateway);
+        builder.Services.AddProcessDsl(ShopSystem.Definition, o =>
+        {
+            o.UseStore("sqlite:" + _directory.Path);
+            o.StopTimeout = TimeSpan.FromMilliseconds(200);
+        });
+        var host = builder.Build();
+        try
+        {
+            await host.StartAsync();
+            host.Services.GetRequiredService<Orders>().CreateNewOrder();
+            var reservations = host.Services.GetRequiredService<Reservations>();
+            while (reservations.NotificationLog["current"].Items.Count < 1) await Task.Delay(10); // Payments has its event now
+
+            await host.StopAsync(); // returns although the gateway is still closed
+            Assert.False(gateway.Open.IsSet);
+            Assert.Contains(logs.Entries, e => e.EventId.Id == 2005 && e.Level == LogLevel.Warning && e.Message.Contains("did not stop within", StringComparison.Ordinal));
+            Assert.Contains(logs.Entries, e => e.EventId.Id == 2001 && e.Category == "ProcessDsl.Hosting.ProcessDslHostedService");
+        }
+        finally
+        {
+            gateway.Open.Set();
+            host.Dispose();
+        }
     }
 }
