@@ -49,8 +49,12 @@ public sealed class PaymentGateway
 
     public int Charges => Volatile.Read(ref _charges);
 
+    /// <summary>Set once a charge has begun (a policy is inside the gateway).</summary>
+    public ManualResetEventSlim Entered { get; } = new(initialState: false);
+
     public void Charge(Guid orderId, decimal amount)
     {
+        Entered.Set();
         if (!Open.Wait(TimeSpan.FromSeconds(30))) throw new TimeoutException("the test never opened the gateway");
         if (amount > Limit) throw new InvalidOperationException($"card declined for order {orderId}: {amount} is over the limit {Limit}");
         Interlocked.Increment(ref _charges);
