@@ -92,6 +92,7 @@ public abstract class Application
     internal void Committed(PendingEvents pending, long lastNotificationId)
     {
         foreach (var (aggregate, count) in pending.Counts) aggregate.MarkSaved(count);
+        ProcessDslTelemetry.Recorded(Name, pending.Events.Count);
         Repository.Remember(pending);
         Subscriptions.Publish(pending.DomainEvents, Logger);
         if (pending.Events.Count > 0) Saved?.Invoke(this, lastNotificationId);

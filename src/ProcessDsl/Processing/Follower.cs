@@ -76,8 +76,8 @@ internal sealed class Follower
                     Park(failure);
                     continue;
                 }
-                _application.Logger.LogWarning(failure.InnerException, "{Application}: {What} failed on notification {Id} from {Upstream} (attempt {Attempt}); retrying",
-                    Application, failure.What, failure.Notification.Id, Upstream, _failures);
+                ProcessDslTelemetry.Retried(Application, Upstream, "policy");
+                ProcessDslLog.PolicyRetrying(_application.Logger, failure.InnerException, Application, failure.What, failure.Notification.Id, Upstream, _failures);
                 await Task.Delay(_options.Backoff(_failures), cancellationToken).ConfigureAwait(false);
                 continue;
             }
@@ -92,8 +92,8 @@ internal sealed class Follower
                 _position = null;
                 transientFailures++;
                 if (_options.TransientAttempts > 0 && transientFailures >= _options.TransientAttempts) throw;
-                var level = ex is TrackingConflictException ? LogLevel.Debug : LogLevel.Warning;
-                _application.Logger.Log(level, ex, "{Application}: step following {Upstream} failed (attempt {Attempt}); retrying", Application, Upstream, transientFailures);
+                ProcessDslTelemetry.Retried(Application, Upstream, "transient");
+                ProcessDslLog.StepRetrying(_application.Logger, ex is TrackingConflictException ? LogLevel.Debug : LogLevel.Warning, ex, Application, Upstream, transientFailures);
                 await Task.Delay(_options.Backoff(transientFailures), cancellationToken).ConfigureAwait(false);
                 continue;
             }
@@ -111,6 +111,7 @@ internal sealed class Follower
         var limit = position < _isolateUntil ? 1 : _options.MaxBatchSize;
         var batch = UpstreamLog.Select(position, limit, _application.HandledTopics);
         if (batch.Position <= position) return new StepResult(0, CaughtUp: true);
+        using var telemetry = ProcessDslTelemetry.StartStep(Application, Upstream, batch.Items.Count, position);
 
         var items = batch.Items;
         var count = items.Count;
@@ -128,6 +129,7 @@ internal sealed class Follower
             newPosition = items[failedAt].Id - 1;
             if (newPosition <= position) break;
         }
+        telemetry.Committed(count);
         if (failure is not null) throw failure;
         // The batch ended at the newest id: caught up, no need to ask again.
         return new StepResult(newPosition - position, CaughtUp: batch.IsEnd && newPosition == batch.Position);
@@ -215,6 +217,7 @@ internal sealed class Follower
         }
         _position = notification.Id;
         _failures = 0;
+        ProcessDslTelemetry.Parked(Application, Upstream, notification.Topic);
         _application.Logger.LogError(error, "{Application}: parked notification {Id} (topic '{Topic}') from {Upstream} after {Attempts} attempts",
             Application, notification.Id, notification.Topic, Upstream, parked.Attempts);
     }

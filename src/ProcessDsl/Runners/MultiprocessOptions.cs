@@ -14,7 +14,7 @@ public sealed record MultiprocessOptions
 
     /// <summary>
     /// The program to start as a worker; by default the current program (the <c>dotnet</c> host with
-    /// the entry assembly, or the app host), which must call <see cref="WorkerHost.RunAsync"/> for
+    /// the entry assembly, or the app host), which must call <see cref="WorkerHost.RunAsync(string[], SystemDefinition, Microsoft.Extensions.Logging.ILoggerFactory?, CancellationToken)"/> for
     /// the <c>worker</c> command.
     /// </summary>
     public string? WorkerExecutable { get; init; }

@@ -67,8 +67,7 @@ public abstract class Runner : IAsyncDisposable
             : Options.Application;
         foreach (var definition in Definition.Applications)
         {
-            var application = definition.Factory?.Invoke() ?? throw new InvalidOperationException(
-                $"'{definition.Name}' has no parameterless constructor, so it needs services from a container: host the system with AddProcessDsl.");
+            var application = Options.ApplicationFactory is { } make ? make(definition) : Create(definition);
             if (application.Name != definition.Name)
                 throw new InvalidOperationException($"The factory of '{definition.Name}' made an application named '{application.Name}'.");
             if (definition.IsFollower && application is not ProcessApplication)
@@ -97,6 +96,19 @@ public abstract class Runner : IAsyncDisposable
         foreach (var application in _applications.Values)
             application.Saved = Saved;
         await OnStartAsync(cancellationToken).ConfigureAwait(false);
+        ProcessDslTelemetry.Track(this);
+    }
+
+    /// <summary>
+    /// The fatal errors of followers so far (each a <see cref="ProcessingException"/> when a policy
+    /// kept failing), in the order they happened; empty while every follower runs.
+    /// </summary>
+    public IReadOnlyList<Exception> Errors
+    {
+        get
+        {
+            lock (_errors) return _errors.ToArray();
+        }
     }
 
     /// <summary>The running instance of an application, for commands and queries.</summary>
@@ -160,6 +172,7 @@ public abstract class Runner : IAsyncDisposable
         }
         finally
         {
+            ProcessDslTelemetry.Untrack(this);
             foreach (var application in _applications.Values) application.Saved = null;
             Prompts?.Dispose();
             if (OwnsPersistence) Persistence.Dispose();
@@ -244,6 +257,15 @@ public abstract class Runner : IAsyncDisposable
     internal bool HasFailed(string application)
     {
         lock (_errors) return _failedApplications.Contains(application);
+    }
+
+    private static Application Create(ApplicationDefinition definition)
+    {
+        Func<Application>? factory = definition.Factory;
+        return factory is not null
+            ? factory()
+            : throw new InvalidOperationException(
+                $"Application '{definition.Name}' has no parameterless constructor, so the runner cannot create it: set RunnerOptions.ApplicationFactory (AddProcessDsl does, building applications through the container).");
     }
 
     private void ThrowIfFailed(bool collect = true)

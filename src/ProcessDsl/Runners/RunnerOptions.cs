@@ -47,4 +47,11 @@ public sealed record RunnerOptions
 
     /// <summary>Where the runner logs; nothing is logged when null. Also used for applications without their own.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>
+    /// Creates each application of the system; null (the default) uses the generated factory
+    /// (<see cref="ApplicationDefinition.Factory"/>, a parameterless constructor). A host sets it to
+    /// build applications through its container, so their constructors may take services.
+    /// </summary>
+    public Func<ApplicationDefinition, Application>? ApplicationFactory { get; init; }
 }

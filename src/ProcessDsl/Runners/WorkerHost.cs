@@ -45,10 +45,20 @@ public static class WorkerHost
     /// without <c>--store</c> the spec is read from <see cref="StoreVariable"/>. A worker started by
     /// the <see cref="MultiprocessRunner"/> gets its store and its runner's options through its environment.
     /// </remarks>
-    public static async Task<int> RunAsync(string[] args, SystemDefinition system, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    public static Task<int> RunAsync(string[] args, SystemDefinition system, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default) =>
+        RunAsync(args, system, new RunnerOptions { LoggerFactory = loggerFactory }, cancellationToken);
+
+    /// <summary>
+    /// Runs the worker with base settings for its runner: its <see cref="RunnerOptions.ApplicationFactory"/>
+    /// (a host's container) and <see cref="RunnerOptions.LoggerFactory"/>; the rest comes from the
+    /// environment the supervisor set and the command line.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, SystemDefinition system, RunnerOptions baseOptions, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(baseOptions);
         ArgumentNullException.ThrowIfNull(system);
+        var loggerFactory = baseOptions.LoggerFactory;
         string? Value(string name)
         {
             var i = Array.IndexOf(args, name);
@@ -125,7 +135,7 @@ public static class WorkerHost
         {
             try
             {
-                runner = new MultiThreadedRunner(system, store, settings.ToRunnerOptions(apps, opened, loggerFactory));
+                runner = new MultiThreadedRunner(system, store, settings.ToRunnerOptions(apps, opened, loggerFactory) with { ApplicationFactory = baseOptions.ApplicationFactory });
                 await runner.StartAsync(stop.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !stop.IsCancellationRequested)
