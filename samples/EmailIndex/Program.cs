@@ -2,7 +2,7 @@ using System.CommandLine;
 using EmailIndexSample;
 using ProcessDsl;
 
-// The seeds' index of verified email addresses, on a chosen runner and store.
+// The index of verified email addresses from the Python eventsourcing documentation, on a chosen runner and store.
 var runnerOption = new Option<string>("--runner") { Description = "single or multi", DefaultValueFactory = _ => "single" };
 runnerOption.AcceptOnlyFromAmong("single", "multi");
 var storeOption = new Option<string>("--store") { Description = "sqlite:DIR or memory", DefaultValueFactory = _ => "memory" };

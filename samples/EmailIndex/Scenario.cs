@@ -2,7 +2,7 @@ using ProcessDsl;
 
 namespace EmailIndexSample;
 
-/// <summary>The seeds' index scenario, step by step, with its checks.</summary>
+/// <summary>The email-index scenario of the Python eventsourcing documentation, step by step, with its checks.</summary>
 public static class Scenario
 {
     /// <summary>Runs the scenario on a runner of <see cref="EmailIndexSystem"/>; throws if a check fails.</summary>

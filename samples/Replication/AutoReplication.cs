@@ -3,7 +3,7 @@ using ProcessDsl;
 namespace ReplicationSample;
 
 /// <summary>
-/// Event-driven pulling, as in the seeds: after every save of a note in this process, the current
+/// Event-driven pulling, as in the Python eventsourcing documentation's replicator: after every save of a note in this process, the current
 /// replicator runs (synchronously, best effort). Prompts are only hints: a replicator that misses
 /// one catches up on its next run, because it resumes from the replica's newest id.
 /// </summary>

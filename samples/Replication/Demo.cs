@@ -9,7 +9,7 @@ using ProcessDsl.AspNetCore;
 
 namespace ReplicationSample;
 
-/// <summary>The seeds' replication scenario, step by step, locally or over HTTP on 127.0.0.1.</summary>
+/// <summary>The replication scenario of the Python eventsourcing documentation, step by step, locally or over HTTP on 127.0.0.1.</summary>
 public static class Demo
 {
     /// <summary>Runs the scenario; throws if the replica is ever wrong.</summary>

@@ -2,7 +2,7 @@ using System.CommandLine;
 using ProcessDsl;
 using ReplicationSample;
 
-// demo: the seeds' replication scenario. run: replicate any application's log (local store or
+// demo: the replication scenario of the Python eventsourcing documentation. run: replicate any application's log (local store or
 // HTTP) into a replica store, once or following.
 var httpOption = new Option<bool>("--http") { Description = "Read the original over HTTP from a Kestrel server on 127.0.0.1" };
 var demo = new Command("demo", "Create notes, replicate, create more, resume, restart the replicator, replicate again.") { httpOption };
@@ -59,5 +59,5 @@ run.SetAction(async (parse, cancellationToken) =>
     }
 });
 
-var root = new RootCommand("The seeds' replicator: a replica follows an original's notification log and copies its records.") { demo, run };
+var root = new RootCommand("A replicator (as in the Python eventsourcing documentation): a replica follows an original's notification log and copies its records.") { demo, run };
 return await root.Parse(args).InvokeAsync();

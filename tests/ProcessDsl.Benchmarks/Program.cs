@@ -7,6 +7,8 @@ using ProcessDsl.Benchmarks;
 //     (--store: sqlite:DIR (default: a temporary one) or postgres:CONNECTION-STRING; --fresh-db: a new database for the run;
 //      --runner multiprocess starts this program again as its workers)
 //   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- range --sizes 10000,100000,1000000,10000000
+//   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- compare [--rounds 3] [--scale 1] [--anchor PATH] [--orders-dll PATH]
+//     (ours beside the Python eventsourcing anchor, interleaved, with the disk's commit rate and the load: docs/benchmarks.md)
 //   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- commit-rate
 //   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- micro [BenchmarkDotNet args]
 // The orders command's multiprocess runner starts this program again as its workers.
@@ -29,6 +31,12 @@ try
                 args.Contains("--store") ? Arg("--store", "") : null, args.Contains("--fresh-db"));
         case "range":
             return RangeReadBench.Run(Arg("--sizes", "10000,100000,1000000").Split(',').Select(int.Parse).ToArray(), directory);
+        case "compare":
+            return await Compare.RunAsync(
+                Path.GetFullPath(Arg("--anchor", "../shared/anchors/python-eventsourcing/run")),
+                Path.GetFullPath(Arg("--orders-dll", "samples/Orders/bin/Release/net10.0/Orders.dll")),
+                int.Parse(Arg("--rounds", "3"), System.Globalization.CultureInfo.InvariantCulture),
+                double.Parse(Arg("--scale", "1"), System.Globalization.CultureInfo.InvariantCulture), directory);
         case "commit-rate":
             Console.WriteLine($"durable_one_row_commits_per_s={Baselines.DurableCommitsPerSecond(directory, 3):F0}");
             return 0;
@@ -36,7 +44,7 @@ try
             BenchmarkSwitcher.FromAssembly(typeof(CatchUp).Assembly).Run(args[1..]);
             return 0;
         default:
-            Console.Error.WriteLine("commands: catchup --events N | orders --runner R --orders N --callers C [--store SPEC] [--fresh-db] | range --sizes A,B,C | commit-rate | micro");
+            Console.Error.WriteLine("commands: compare [--rounds N] [--scale F] | catchup --events N | orders --runner R --orders N --callers C [--store SPEC] [--fresh-db] | range --sizes A,B,C | commit-rate | micro");
             return 2;
     }
 }

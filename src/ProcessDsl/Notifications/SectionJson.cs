@@ -42,6 +42,8 @@ public static class SectionJson
             writer.WriteNumber("originatorVersion"u8, item.OriginatorVersion);
             writer.WriteString("topic"u8, item.Topic);
             writer.WriteBase64String("state"u8, item.State);
+            // The event class's version, written only when above 1 (readers of older servers assume 1).
+            if (item.Version != 1) writer.WriteNumber("eventVersion"u8, item.Version);
             writer.WriteEndObject();
         }
         writer.WriteEndArray();
@@ -165,6 +167,7 @@ public static class SectionJson
             if (reader.TokenType == JsonTokenType.EndArray) return items;
             if (reader.TokenType != JsonTokenType.StartObject) throw Invalid(source, $"item {items.Count} is not an object");
             long? id = null, version = null;
+            var eventVersion = 1L;
             Guid? originator = null;
             string? topic = null;
             byte[]? state = null;
@@ -181,6 +184,7 @@ public static class SectionJson
                     originator = guid;
                 }
                 else if (reader.ValueTextEquals("originatorVersion"u8)) { Next(ref reader, source); version = ReadLong(ref reader, source, items.Count, "originatorVersion", 0); }
+                else if (reader.ValueTextEquals("eventVersion"u8)) { Next(ref reader, source); eventVersion = ReadLong(ref reader, source, items.Count, "eventVersion", 1); }
                 else if (reader.ValueTextEquals("topic"u8))
                 {
                     Next(ref reader, source);
@@ -205,7 +209,8 @@ public static class SectionJson
                 originator ?? throw Missing(source, index, "originatorId"),
                 version ?? throw Missing(source, index, "originatorVersion"),
                 topic ?? throw Missing(source, index, "topic"),
-                state ?? throw Missing(source, index, "state")));
+                state ?? throw Missing(source, index, "state"),
+                eventVersion <= int.MaxValue ? (int)eventVersion : throw Invalid(source, $"item {index}: 'eventVersion' {eventVersion} is too large")));
         }
     }
 

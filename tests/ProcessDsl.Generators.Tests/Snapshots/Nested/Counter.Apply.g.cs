@@ -4,7 +4,7 @@
 partial class Counter
 {
     /// <inheritdoc/>
-    [global::System.CodeDom.Compiler.GeneratedCode("ProcessDsl.Generators", "0.1.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("ProcessDsl.Generators", "0.2.0.0")]
     protected override void ApplyEvent(global::ProcessDsl.DomainEvent domainEvent)
     {
         switch (domainEvent)

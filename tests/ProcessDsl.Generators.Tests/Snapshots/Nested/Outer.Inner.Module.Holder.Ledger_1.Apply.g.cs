@@ -10,7 +10,7 @@ namespace Outer.Inner
             partial class Ledger<TNote>
             {
                 /// <inheritdoc/>
-                [global::System.CodeDom.Compiler.GeneratedCode("ProcessDsl.Generators", "0.1.0.0")]
+                [global::System.CodeDom.Compiler.GeneratedCode("ProcessDsl.Generators", "0.2.0.0")]
                 protected override void ApplyEvent(global::ProcessDsl.DomainEvent domainEvent)
                 {
                     switch (domainEvent)

@@ -4,7 +4,7 @@
 namespace ProcessDsl.Generated
 {
     /// <summary>Registers this assembly's domain event types with their topics when the assembly loads.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("ProcessDsl.Generators", "0.1.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("ProcessDsl.Generators", "0.2.0.0")]
     internal static class ProcessDslEventTopics
     {
         [global::System.Runtime.CompilerServices.ModuleInitializer]

@@ -6,7 +6,7 @@ namespace Shop
     partial class Audit
     {
         /// <summary>Registers this class's [SubscribeTo] methods when the assembly loads.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("ProcessDsl.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("ProcessDsl.Generators", "0.2.0.0")]
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         internal static void __ProcessDsl_RegisterSubscriptions()
         {

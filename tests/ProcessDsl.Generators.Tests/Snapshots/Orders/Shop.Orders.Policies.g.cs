@@ -6,7 +6,7 @@ namespace Shop
     partial class Orders
     {
         /// <summary>The topics this application's policies handle (generated from its [Policy] methods).</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("ProcessDsl.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("ProcessDsl.Generators", "0.2.0.0")]
         private static readonly global::System.Collections.Frozen.FrozenSet<string> __processDslHandledTopics =
             global::System.Collections.Frozen.FrozenSet.ToFrozenSet(
                 new string[]
@@ -17,11 +17,11 @@ namespace Shop
                 global::System.StringComparer.Ordinal);
 
         /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("ProcessDsl.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("ProcessDsl.Generators", "0.2.0.0")]
         public override global::System.Collections.Generic.IReadOnlySet<string> HandledTopics => __processDslHandledTopics;
 
         /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("ProcessDsl.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("ProcessDsl.Generators", "0.2.0.0")]
         protected override bool DispatchPolicy(global::ProcessDsl.Notification notification, global::ProcessDsl.ProcessingEvent processing)
         {
             switch (notification.Topic)

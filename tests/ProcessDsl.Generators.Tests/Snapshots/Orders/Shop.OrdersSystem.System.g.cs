@@ -6,7 +6,7 @@ namespace Shop
     static partial class OrdersSystem
     {
         /// <summary>The applications of OrdersSystem and who follows whom, from its [Pipeline] attributes.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("ProcessDsl.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("ProcessDsl.Generators", "0.2.0.0")]
         public static global::ProcessDsl.SystemDefinition Definition { get; } = new global::ProcessDsl.SystemDefinition(
             "OrdersSystem",
             new global::ProcessDsl.ApplicationDefinition[]

@@ -6,7 +6,7 @@ namespace Shop
     partial class Reservation
     {
         /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("ProcessDsl.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("ProcessDsl.Generators", "0.2.0.0")]
         protected override void ApplyEvent(global::ProcessDsl.DomainEvent domainEvent)
         {
             switch (domainEvent)
