@@ -59,7 +59,7 @@ public abstract class Aggregate
         {
             OriginatorId = id,
             OriginatorVersion = Version + 1,
-            Timestamp = DateTimeOffset.UtcNow,
+            Timestamp = EventClock.UtcNow,
         };
         Mutate(stamped);
         (_pending ??= []).Add(stamped);

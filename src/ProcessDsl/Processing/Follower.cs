@@ -202,7 +202,7 @@ internal sealed class Follower
         var notification = failure.Notification;
         var error = failure.InnerException!;
         var parked = new ParkedEvent(Application, Upstream, notification.Id, notification.Topic, error.GetType().FullName ?? error.GetType().Name,
-            error.Message, _failures, DateTimeOffset.UtcNow);
+            error.Message, _failures, EventClock.UtcNow);
         using (var step = Store.BeginStep())
         {
             try
