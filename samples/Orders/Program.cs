@@ -44,5 +44,33 @@ status.SetAction(parse =>
     });
 });
 root.Subcommands.Add(status);
+
+var retryStore = new Option<string>("--store") { Description = "sqlite:DIR or postgres:CONNECTION-STRING", Required = true };
+var retryApp = new Option<string?>("--app") { Description = "Only this application's parked events" };
+var retry = new Command("retry-parked", "Processes the parked events again, each exactly once (a policy that still fails leaves its event parked).") { retryStore, retryApp };
+retry.SetAction(async (parse, cancellationToken) =>
+{
+    using var store = StoreArguments.OpenExisting(parse.GetValue(retryStore)!, OrdersSystem.Definition.Applications.Select(a => a.Name), out var code);
+    if (store is null) return code;
+    // A runner that processes nothing by itself: it only gives the retries their applications.
+    await using var runner = new SingleThreadedRunner(OrdersSystem.Definition, store, new RunnerOptions { Applications = [] });
+    await runner.StartAsync(cancellationToken);
+    var failed = 0;
+    foreach (var parked in runner.Parked().Where(p => parse.GetValue(retryApp) is not { } only || p.Application == only))
+    {
+        try
+        {
+            var done = await runner.RetryParkedAsync(parked, cancellationToken);
+            Console.WriteLine($"{parked.Application} <- {parked.Upstream} #{parked.NotificationId} ({parked.Topic}): {(done ? "processed" : "no longer parked")}");
+        }
+        catch (ProcessingException ex)
+        {
+            failed++;
+            Console.WriteLine($"{parked.Application} <- {parked.Upstream} #{parked.NotificationId} ({parked.Topic}): still failing: {ex.InnerException?.Message}");
+        }
+    }
+    return failed == 0 ? 0 : 1;
+});
+root.Subcommands.Add(retry);
 root.Subcommands.Add(new Command(WorkerHost.Command, $"Runs applications as a worker: worker --app NAME [--store SPEC] (handled before this parser; without --store the spec is read from {WorkerHost.StoreVariable}, the place for a password)."));
 return await root.Parse(args).InvokeAsync();

@@ -14,12 +14,13 @@ internal static class StatusView
             Console.WriteLine(JsonSerializer.Serialize(status, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
             return;
         }
-        var table = new Table().AddColumns("application", "newest id", "follows", "position", "lag");
+        var table = new Table().AddColumns("application", "newest id", "parked", "follows", "position", "lag");
         foreach (var app in status)
         {
-            if (app.Following.Count == 0) table.AddRow(app.Application, app.NewestNotificationId.ToString(), "", "", "");
+            var parked = app.Parked > 0 ? $"[red]{app.Parked}[/]" : app.Following.Count > 0 ? "0" : "";
+            if (app.Following.Count == 0) table.AddRow(app.Application, app.NewestNotificationId.ToString(), parked, "", "", "");
             foreach (var (follower, i) in app.Following.Select((f, i) => (f, i)))
-                table.AddRow(i == 0 ? app.Application : "", i == 0 ? app.NewestNotificationId.ToString() : "", follower.Upstream, follower.Position.ToString(), follower.Lag.ToString());
+                table.AddRow(i == 0 ? app.Application : "", i == 0 ? app.NewestNotificationId.ToString() : "", i == 0 ? parked : "", follower.Upstream, follower.Position.ToString(), follower.Lag.ToString());
         }
         AnsiConsole.Write(table);
     }

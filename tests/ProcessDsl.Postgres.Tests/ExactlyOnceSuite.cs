@@ -25,7 +25,7 @@ public sealed class ExactlyOnceSuite
         tills.NotificationLog.Select(0, 100_000).Items
             .Select(n => ((Receipt.Issued)EventTopics.Deserialize(n)).UpstreamId).Order().ToList();
 
-    [Theory, SqliteStore, PostgresStore, MemoryStore]
+    [Theory, SqliteStore, PostgresStore, MemoryStore, WrappedStore]
     public async Task A_policy_that_fails_after_collecting_stores_nothing_of_the_failed_attempt(string kind)
     {
         using var test = TestStore.Create(kind);
@@ -42,7 +42,7 @@ public sealed class ExactlyOnceSuite
         Assert.Equal(60, Position(runner, "Tills"));
     }
 
-    [Theory, SqliteStore, PostgresStore, MemoryStore]
+    [Theory, SqliteStore, PostgresStore, MemoryStore, WrappedStore]
     public async Task A_failure_while_re_running_the_prefix_is_the_one_reported_and_nothing_is_skipped(string kind)
     {
         using var test = TestStore.Create(kind);
@@ -61,7 +61,7 @@ public sealed class ExactlyOnceSuite
         Assert.Equal(20, Position(runner, "Tills"));
     }
 
-    [Theory, SqliteStore, PostgresStore, MemoryStore]
+    [Theory, SqliteStore, PostgresStore, MemoryStore, WrappedStore]
     public async Task A_step_reads_its_own_rows_so_batch_size_one_and_a_thousand_give_the_same_catalog(string kind)
     {
         var results = new List<List<string>>();

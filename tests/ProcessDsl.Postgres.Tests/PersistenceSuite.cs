@@ -35,7 +35,7 @@ public sealed class PersistenceSuite
         }
     }
 
-    [Theory, SqliteStore, PostgresStore, MemoryStore]
+    [Theory, SqliteStore, PostgresStore, MemoryStore, WrappedStore]
     public async Task Concurrent_writer_threads_get_contiguous_ids_and_a_reader_never_sees_an_id_below_one_it_saw(string kind)
     {
         using var test = TestStore.Create(kind);
@@ -93,7 +93,7 @@ public sealed class PersistenceSuite
         }
     }
 
-    [Theory, SqliteStore, PostgresStore, MemoryStore]
+    [Theory, SqliteStore, PostgresStore, MemoryStore, WrappedStore]
     public void Optimistic_concurrency_rejects_the_second_of_two_changed_copies_and_stores_nothing_of_it(string kind)
     {
         using var test = TestStore.Create(kind);
@@ -123,7 +123,7 @@ public sealed class PersistenceSuite
         Assert.Equal(3, a.NotificationLog.MaxNotificationId);
     }
 
-    [Theory, SqliteStore, PostgresStore, MemoryStore]
+    [Theory, SqliteStore, PostgresStore, MemoryStore, WrappedStore]
     public void Notification_log_sections_follow_the_worked_examples(string kind)
     {
         using var test = TestStore.Create(kind);
@@ -159,7 +159,7 @@ public sealed class PersistenceSuite
         Assert.Throws<ArgumentException>(() => log["a,b"]);
     }
 
-    [Theory, SqliteStore, PostgresStore, MemoryStore]
+    [Theory, SqliteStore, PostgresStore, MemoryStore, WrappedStore]
     public async Task A_reader_reads_everything_once_and_resumes_from_a_stored_position(string kind)
     {
         using var test = TestStore.Create(kind);
@@ -178,7 +178,7 @@ public sealed class PersistenceSuite
         Assert.Equal([11L, 12, 13], streamed);
     }
 
-    [Theory, SqliteStore, PostgresStore, MemoryStore]
+    [Theory, SqliteStore, PostgresStore, MemoryStore, WrappedStore]
     public async Task Two_followers_racing_process_each_upstream_event_exactly_once(string kind)
     {
         using var test = TestStore.Create(kind);

@@ -119,6 +119,34 @@ public sealed partial class ProcessingTests
         Assert.Equal(1, orders.NotificationLog.MaxNotificationId);
     }
 
+    [Fact]
+    public async Task An_aggregate_given_to_processing_Save_is_refused_in_our_words()
+    {
+        using var store = Persistence.Sqlite(_dir.Path);
+        var orders = (Orders)new Orders().Open(store);
+        orders.CreateNewOrder();
+        var bad = (SavesAggregateAsRow)new SavesAggregateAsRow().Open(store);
+        var follower = new Follower(bad, "Orders", orders.NotificationLog, new ProcessingOptions { PolicyAttempts = 1 });
+        var ex = await Assert.ThrowsAsync<ProcessingException>(() => follower.CatchUpAsync(CancellationToken.None));
+        var error = Assert.IsType<ArgumentException>(ex.InnerException);
+        Assert.Contains("processing.Collect(aggregate)", error.Message);
+        Assert.Contains(nameof(Reservation), error.Message);
+        Assert.Equal(0, bad.Store.Position("Orders"));
+    }
+
+    private sealed class SavesAggregateAsRow : ProcessApplication
+    {
+        private static readonly HashSet<string> s_topics = ["ProcessDsl.Tests.Support.Order.Created"];
+        public override IReadOnlySet<string> HandledTopics => s_topics;
+
+        // As object, as code the analyzer cannot see through would pass it (PDSL035 catches the plain call).
+        protected override bool DispatchPolicy(Notification notification, ProcessingEvent processing)
+        {
+            processing.Save((object)Reservation.Create(notification.OriginatorId));
+            return true;
+        }
+    }
+
     private sealed class AlwaysBusy : ProcessApplication
     {
         private static readonly HashSet<string> s_topics = ["ProcessDsl.Tests.Support.Order.Created"];

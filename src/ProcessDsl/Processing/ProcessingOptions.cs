@@ -27,11 +27,8 @@ public sealed record ProcessingOptions
     /// <summary>The longest retry delay (default 2 s).</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(2);
 
-    internal TimeSpan Backoff(int attempt)
-    {
-        // Exponential with "equal jitter": half the delay fixed, half random, so racing workers spread out.
-        var factor = Math.Pow(2, Math.Min(attempt - 1, 20));
-        var ticks = (long)Math.Min(InitialBackoff.Ticks * factor, MaxBackoff.Ticks);
-        return TimeSpan.FromTicks(ticks / 2 + (long)(Random.Shared.NextDouble() * (ticks / 2)));
-    }
+    /// <summary>The follower's retry delays: the library's one <see cref="RetryPolicy"/>, from these settings (made on retries only).</summary>
+    internal RetryPolicy RetryPolicy => new() { InitialDelay = InitialBackoff, MaxDelay = MaxBackoff };
+
+    internal TimeSpan Backoff(int attempt) => RetryPolicy.Delay(attempt);
 }

@@ -70,6 +70,12 @@ public sealed class PostgresFactAttribute : FactAttribute
 }
 
 /// <summary>Runs a theory on the SQLite store (argument <c>"sqlite"</c>).</summary>
+/// <summary>Runs a theory on SQLite behind <see cref="FaultyCommits"/>, a provider outside the library's assembly (argument <c>"wrapped"</c>).</summary>
+public sealed class WrappedStoreAttribute : DataAttribute
+{
+    public override IEnumerable<object[]> GetData(MethodInfo testMethod) => [[TestStore.Wrapped]];
+}
+
 /// <summary>Runs a theory on <see cref="Persistence.InMemory"/> (argument <c>"memory"</c>): one store instance shared by the whole test.</summary>
 public sealed class MemoryStoreAttribute : DataAttribute
 {

@@ -19,8 +19,19 @@ public sealed class TestStore : IDisposable
 
     public bool IsPostgres => Location.Kind == StoreLocation.Postgres;
 
+    /// <summary>SQLite files behind a wrapping provider of this test project (see <see cref="FaultyCommits"/>, injecting nothing).</summary>
+    public const string Wrapped = "wrapped";
+
+    private bool _wrapped;
+
     public static TestStore Create(string kind)
     {
+        if (kind == Wrapped)
+        {
+            var store = Create(StoreLocation.Sqlite);
+            store._wrapped = true;
+            return store;
+        }
         if (kind == StoreLocation.Memory) return new TestStore(new StoreLocation(StoreLocation.Memory, "memory", null)) { _memory = Persistence.InMemory() };
         if (kind == StoreLocation.Sqlite)
         {
@@ -37,7 +48,7 @@ public sealed class TestStore : IDisposable
     {
         // Nothing else can see an in-memory store: every "instance" is the one store.
         if (_memory is not null) return _memory;
-        var store = Location.Open();
+        var store = _wrapped ? new FaultyCommits(Location.Open()) : Location.Open();
         lock (_opened) _opened.Add(store);
         return store;
     }
