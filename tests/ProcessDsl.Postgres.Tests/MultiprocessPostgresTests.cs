@@ -94,6 +94,8 @@ public sealed class MultiprocessPostgresTests
             for (var round = 0; round < 8; round++)
             {
                 for (var i = 0; i < 40; i++) ids.Add(orders.CreateNewOrder());
+                // Saves are fast: give the workers' listeners time to be (re)connected before cutting them.
+                await WaitForListenersAsync(database, TimeSpan.FromSeconds(20));
                 cut += TerminateListeners(database);
                 await Task.Delay(150);
             }
@@ -107,6 +109,21 @@ public sealed class MultiprocessPostgresTests
         finally
         {
             await StopAndKill(runner);
+        }
+    }
+
+    /// <summary>Waits (bounded) until some worker has a LISTEN connection open on the database.</summary>
+    private static async Task WaitForListenersAsync(FreshDatabase database, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(database.Server) { Pooling = false }.ConnectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE datname = @db AND query LIKE 'LISTEN%'", connection);
+            command.Parameters.AddWithValue("db", database.Name);
+            if ((long)(await command.ExecuteScalarAsync())! > 0) return;
+            await Task.Delay(50);
         }
     }
 
