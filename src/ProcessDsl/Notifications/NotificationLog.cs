@@ -45,7 +45,7 @@ public sealed class NotificationLog : INotificationLog
     {
         ArgumentOutOfRangeException.ThrowIfNegative(after);
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        var (items, upTo, isEnd) = _store.ReadAfter(after, limit, topics is null ? null : TopicList(topics));
+        var (items, upTo, isEnd) = _store.ReadAfter(after, limit, topics is null ? null : ListOf(topics));
         return new NotificationBatch(items, upTo) { IsEnd = isEnd };
     }
 
@@ -56,15 +56,18 @@ public sealed class NotificationLog : INotificationLog
         return Task.FromResult(Select(after, limit, topics));
     }
 
-    // A follower asks with the same set every step: keep its list form.
-    private (IReadOnlySet<string> Set, string[] List)? _lastTopics;
+    // A follower asks with the same set every step: keep its list form. Several followers of this
+    // log ask from several threads, so the pair is swapped as one immutable reference.
+    private sealed record TopicList(IReadOnlySet<string> Set, string[] List);
 
-    private string[] TopicList(IReadOnlySet<string> topics)
+    private volatile TopicList? _lastTopics;
+
+    private string[] ListOf(IReadOnlySet<string> topics)
     {
         if (_lastTopics is { } last && ReferenceEquals(last.Set, topics)) return last.List;
         var list = topics.ToArray();
         Array.Sort(list, StringComparer.Ordinal);
-        _lastTopics = (topics, list);
+        _lastTopics = new TopicList(topics, list);
         return list;
     }
 

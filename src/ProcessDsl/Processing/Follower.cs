@@ -15,7 +15,6 @@ internal sealed class Follower
 {
     private readonly ProcessApplication _application;
     private readonly ProcessingOptions _options;
-    private readonly IReadOnlyList<string> _topics;
     private long? _position;
     private int _failures;
     private long _failingId;
@@ -27,7 +26,6 @@ internal sealed class Follower
         Upstream = upstream;
         UpstreamLog = upstreamLog;
         _options = options;
-        _topics = [.. application.HandledTopics];
     }
 
     public string Upstream { get; }
