@@ -7,7 +7,7 @@ namespace ProcessDsl;
 /// What every runner shares: it creates the system's applications on a store, gives them to
 /// commands and queries (<see cref="Get{TApp}"/>), and runs each follower's steps.
 /// </summary>
-public abstract class Runner : IAsyncDisposable
+public abstract partial class Runner : IAsyncDisposable
 {
     private readonly Dictionary<string, Application> _applications = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Follower>> _followersByApplication = new(StringComparer.Ordinal);
@@ -140,15 +140,25 @@ public abstract class Runner : IAsyncDisposable
         EnsureStarted();
         var deadline = DateTime.UtcNow + timeout;
         var delay = 1;
+        long[]? previous = null;
         while (true)
         {
             ThrowIfFailed();
-            var behind = Lagging();
+            // The followers are looked at one after the other, so one look is no snapshot: a worker
+            // elsewhere may write to a log already looked at. Idle is two looks in a row with nobody
+            // behind and nothing moved in between.
+            var (behind, positions) = Lagging();
             if (behind.Count == 0 && IsQuiet)
             {
-                ThrowIfFailed();
-                return;
+                if (previous is not null && previous.AsSpan().SequenceEqual(positions))
+                {
+                    ThrowIfFailed();
+                    return;
+                }
+                previous = positions;
+                continue;
             }
+            previous = null;
             if (DateTime.UtcNow >= deadline)
                 throw new TimeoutException($"System '{Definition.Name}' was not idle after {timeout}: {string.Join("; ", behind.DefaultIfEmpty("workers still busy"))}.");
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
@@ -196,31 +206,6 @@ public abstract class Runner : IAsyncDisposable
                 Logger.LogError(ex, "Runner of system '{System}' disposed with a follower failure that was never collected", Definition.Name);
         }
         GC.SuppressFinalize(this);
-    }
-
-    /// <summary>The events the followers of every application parked (see <see cref="ProcessingOptions.ParkFailingEvents"/>).</summary>
-    public IReadOnlyList<ParkedEvent> Parked()
-    {
-        EnsureStarted();
-        return _applications.Values.OfType<ProcessApplication>().SelectMany(a => a.Store.Parked()).ToArray();
-    }
-
-    /// <summary>
-    /// Processes a parked event again, exactly once: its policy runs in one transaction that also
-    /// removes the parked record (a racing retry of the same event finds it gone and does nothing).
-    /// </summary>
-    /// <returns>True when it was processed; false when it was no longer parked.</returns>
-    /// <exception cref="ProcessingException">The policy failed again; the event stays parked.</exception>
-    public Task<bool> RetryParkedAsync(ParkedEvent parked, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(parked);
-        EnsureStarted();
-        cancellationToken.ThrowIfCancellationRequested();
-        if (Get(parked.Application) is not ProcessApplication application || !Definition[parked.Application].Upstreams.Contains(parked.Upstream))
-            throw new ArgumentException($"System '{Definition.Name}' has no follower '{parked.Application}' of '{parked.Upstream}'.", nameof(parked));
-        var log = Options.UpstreamLogs.TryGetValue(parked.Upstream, out var remote) ? remote : _applications[parked.Upstream].NotificationLog;
-        var follower = new Follower(application, parked.Upstream, log, Options.Processing);
-        return Task.FromResult(follower.RetryParked(parked.NotificationId));
     }
 
     /// <summary>Starts the runner's own machinery (after applications and followers exist).</summary>
@@ -277,17 +262,19 @@ public abstract class Runner : IAsyncDisposable
         global::System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
     }
 
-    private List<string> Lagging()
+    private (List<string> Behind, long[] Positions) Lagging()
     {
         var behind = new List<string>();
+        var positions = new List<long>();
         foreach (var follower in AllFollowers)
         {
             var position = ((ProcessApplication)_applications[follower.Application]).Store.Position(follower.Upstream);
             var batch = follower.UpstreamLog.Select(position, 1);
+            positions.Add(position);
             if (batch.Position > position)
                 behind.Add($"{follower.Application} at {position} following {follower.Upstream}");
         }
-        return behind;
+        return (behind, [.. positions]);
     }
 
     private void EnsureStarted()
