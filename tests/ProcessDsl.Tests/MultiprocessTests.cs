@@ -226,7 +226,9 @@ public sealed class MultiprocessTests : IDisposable
         Assert.Contains($"'{ex.Application}'", ex.Message);
         Assert.Contains("not found", ex.ErrorOutput); // what dotnet said about the missing program
         Assert.Contains(ex.ErrorOutput, ex.Message);
-        Assert.All(runner.Workers, w => Assert.Equal(2, w.Restarts)); // 3 starts, then given up
+        // The reported worker had 3 starts, then was given up; the others may be a start behind when it is reported.
+        Assert.Equal(2, runner.Workers.Single(w => w.Application == ex.Application).Restarts);
+        Assert.All(runner.Workers, w => Assert.InRange(w.Restarts, 1, 2));
         await Assert.ThrowsAsync<WorkerStartException>(() => runner.StopAsync());
     }
 
