@@ -1,48 +1,117 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace ProcessDsl.Benchmarks;
 
 /// <summary>
 /// Records N upstream events, then times a follower that writes one new event per upstream event
-/// plus its tracking record; the raw LinqToDB insert rate of the same rows is measured in the same run.
+/// plus its tracking record; on SQLite the raw LinqToDB insert rate of the same rows is measured in
+/// the same run. Prints the process's peak working set (VmHWM) over the whole run and over the
+/// follower alone (the peak is reset after recording, where the kernel allows it).
 /// </summary>
 internal static class CatchUp
 {
-    public static async Task<int> RunAsync(int events, int batchSize, string directory)
+    /// <summary>
+    /// Runs the catch-up on <paramref name="storeSpec"/> (null: SQLite in <paramref name="directory"/>;
+    /// <c>memory</c>; <c>postgres:CONNECTION-STRING</c>, with <paramref name="freshDatabase"/> a database of its own).
+    /// </summary>
+    public static async Task<int> RunAsync(int events, int batchSize, string directory, string? storeSpec = null, bool freshDatabase = false, bool raw = true)
     {
         Directory.CreateDirectory(directory);
-        using (var store = Persistence.Sqlite(directory))
+        const string Postgres = "postgres:";
+        storeSpec ??= "sqlite:" + directory;
+        using var scratch = freshDatabase && storeSpec.StartsWith(Postgres, StringComparison.Ordinal) ? PostgresScratch.Create(storeSpec[Postgres.Length..]) : null;
+        if (scratch is not null) storeSpec = Postgres + scratch.ConnectionString;
+        var memory = storeSpec == "memory";
+        // The in-memory store lives in the process: recording and following share one instance.
+        var shared = memory ? StoreSpec.Open(storeSpec) : null;
+        Persistence Open() => shared ?? StoreSpec.Open(storeSpec);
+
+        var recordClock = Stopwatch.StartNew();
         {
-            var catalogue = (Catalogue)new Catalogue().Open(store);
-            const int chunk = 5_000;
-            for (var done = 0; done < events; done += chunk)
+            var store = Open();
+            try
             {
-                var items = Enumerable.Range(done, Math.Min(chunk, events - done)).Select(Item.Create).ToArray();
-                catalogue.Add(items);
+                var catalogue = (Catalogue)new Catalogue().Open(store);
+                const int chunk = 5_000;
+                for (var done = 0; done < events; done += chunk)
+                {
+                    var items = Enumerable.Range(done, Math.Min(chunk, events - done)).Select(Item.Create).ToArray();
+                    catalogue.Add(items);
+                }
+            }
+            finally
+            {
+                if (!memory) store.Dispose();
             }
         }
+        var recordSeconds = recordClock.Elapsed.TotalSeconds;
 
-        var peakBefore = Process.GetCurrentProcess().PeakWorkingSet64;
+        var peakRecording = PeakWorkingSetMb();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        var reset = ResetPeak();
         double seconds;
-        using (var store = Persistence.Sqlite(directory))
         {
-            var options = new RunnerOptions { Processing = new ProcessingOptions { MaxBatchSize = batchSize } };
-            await using var runner = new MultiThreadedRunner(CatchUpSystem.Definition, store, options);
-            var clock = Stopwatch.StartNew();
-            await runner.StartAsync();
-            await runner.WaitUntilIdleAsync(TimeSpan.FromHours(1));
-            seconds = clock.Elapsed.TotalSeconds;
-            var copies = runner.Get<Copier>().NotificationLog.MaxNotificationId;
-            if (copies != events) throw new InvalidOperationException($"expected {events} copies, found {copies}");
-            await runner.StopAsync();
+            var store = Open();
+            try
+            {
+                var options = new RunnerOptions { Processing = new ProcessingOptions { MaxBatchSize = batchSize } };
+                await using var runner = new MultiThreadedRunner(CatchUpSystem.Definition, store, options);
+                var clock = Stopwatch.StartNew();
+                await runner.StartAsync();
+                await runner.WaitUntilIdleAsync(TimeSpan.FromHours(1));
+                seconds = clock.Elapsed.TotalSeconds;
+                var copies = runner.Get<Copier>().NotificationLog.MaxNotificationId;
+                if (copies != events) throw new InvalidOperationException($"expected {events} copies, found {copies}");
+                await runner.StopAsync();
+            }
+            finally
+            {
+                store.Dispose();
+            }
         }
-        var peak = Process.GetCurrentProcess().PeakWorkingSet64;
+        var peakFollower = PeakWorkingSetMb();
+        var peak = Math.Max(peakRecording, peakFollower);
+        var line = FormattableString.Invariant(
+            $"store={storeSpec.Split(':')[0]} events={events} record_seconds={recordSeconds:F3} seconds={seconds:F3} events_per_s={events / seconds:F0}");
 
-        var raw = Baselines.RowsPerSecondInOneTransaction(Path.Combine(directory, "raw"), events);
-        var rawLiterals = Baselines.RowsPerSecondInOneTransaction(Path.Combine(directory, "raw-literals"), events, parameters: false);
-        var rawPerRow = Baselines.RowsPerSecondInOneTransaction(Path.Combine(directory, "raw-per-row"), events, multipleRows: false);
-        Console.WriteLine(FormattableString.Invariant(
-            $"events={events} seconds={seconds:F3} events_per_s={events / seconds:F0} raw_rows_per_s={raw:F0} raw_multirow_literals_rows_per_s={rawLiterals:F0} raw_per_row_statement_rows_per_s={rawPerRow:F0} ratio_raw_over_follower={raw / (events / seconds):F2} peak_working_set_mb={peak / 1048576.0:F0} (before_follower={peakBefore / 1048576.0:F0})"));
+        if (raw && storeSpec.StartsWith("sqlite:", StringComparison.Ordinal))
+        {
+            var rawRate = Baselines.RowsPerSecondInOneTransaction(Path.Combine(directory, "raw"), events);
+            var rawLiterals = Baselines.RowsPerSecondInOneTransaction(Path.Combine(directory, "raw-literals"), events, parameters: false);
+            var rawPerRow = Baselines.RowsPerSecondInOneTransaction(Path.Combine(directory, "raw-per-row"), events, multipleRows: false);
+            line += FormattableString.Invariant(
+                $" raw_rows_per_s={rawRate:F0} raw_multirow_literals_rows_per_s={rawLiterals:F0} raw_per_row_statement_rows_per_s={rawPerRow:F0} ratio_raw_over_follower={rawRate / (events / seconds):F2}");
+        }
+        Console.WriteLine(line + FormattableString.Invariant(
+            $" peak_working_set_mb={peak:F0} peak_recording_mb={peakRecording:F0} peak_follower_mb={(reset ? peakFollower.ToString("F0", CultureInfo.InvariantCulture) : "unknown")}"));
         return 0;
+    }
+
+    /// <summary>The process's peak resident set (VmHWM) in MiB; <see cref="Process.PeakWorkingSet64"/> where there is no /proc.</summary>
+    public static double PeakWorkingSetMb()
+    {
+        const string Status = "/proc/self/status";
+        if (File.Exists(Status))
+        {
+            var line = File.ReadLines(Status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            if (line is not null) return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+        }
+        using var self = Process.GetCurrentProcess();
+        return self.PeakWorkingSet64 / 1048576.0;
+    }
+
+    /// <summary>Resets VmHWM to the current resident set (Linux: <c>echo 5 &gt; /proc/self/clear_refs</c>); false where that is not allowed.</summary>
+    private static bool ResetPeak()
+    {
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 }

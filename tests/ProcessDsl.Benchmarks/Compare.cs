@@ -1,77 +1,246 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Npgsql;
 
 namespace ProcessDsl.Benchmarks;
 
 /// <summary>
-/// Ours beside the anchor, in one run: the orders sample and the same system on Python
-/// <c>eventsourcing</c> (<c>../shared/anchors/python-eventsourcing/run</c>), each as its own process,
-/// interleaved round by round so both see the same machine; the durable one-row commit rate of the
-/// disk measured between them; the load average printed with every row. Prints one table of events/s
-/// (median of the rounds) and the ratios the performance targets are stated in.
+/// Every performance target in one run and one table. Ours beside the anchor or the physical limit
+/// it is stated against, each figure from its own process, interleaved round by round so that both
+/// see the same machine: the orders sample beside Python <c>eventsourcing</c>
+/// (<c>../shared/anchors/python-eventsourcing/run</c>) and the disk's durable one-row commit rate;
+/// on PostgreSQL (with <c>--postgres</c> or <c>PROCESSDSL_POSTGRES</c>) the orders job with 16
+/// callers beside pgbench's one-row commits with 16 clients on the same server, and the multiprocess
+/// runner beside the multi-threaded one; the catch-up follower beside the raw insert rate of the same
+/// rows; once, after the rounds, a follower over a million events and its peak working set. Prints
+/// the medians of the rounds, each ratio, its target, and the 1-minute load average during each row.
 /// </summary>
 internal static partial class Compare
 {
-    private sealed record Run(string Name, string OursArgs, string? AnchorArgs, int Orders);
+    private const int PostgresCallers = 16;
 
-    public static async Task<int> RunAsync(string anchor, string ordersDll, int rounds, double scale, string directory)
+    /// <summary>Measurements of one table row, by metric, one per round; and the load after each.</summary>
+    private sealed class Row(string name)
+    {
+        public string Name { get; } = name;
+        public Dictionary<string, List<double>> Values { get; } = [];
+        public List<double> Loads { get; } = [];
+
+        public void Add(string metric, double value)
+        {
+            if (!Values.TryGetValue(metric, out var list)) Values[metric] = list = [];
+            list.Add(value);
+        }
+
+        public double this[string metric] => Values.TryGetValue(metric, out var list) ? Median(list) : double.NaN;
+
+        public string LoadRange => Loads.Count == 0 ? "-" : FormattableString.Invariant($"{Loads.Min():F1}-{Loads.Max():F1}");
+    }
+
+    public static async Task<int> RunAsync(string anchor, string ordersDll, int rounds, double scale, string directory,
+        string? postgres, string pgbench, int memoryEvents)
     {
         if (!File.Exists(anchor)) throw new FileNotFoundException($"No anchor at {anchor} (pass --anchor PATH).", anchor);
         if (!File.Exists(ordersDll)) throw new FileNotFoundException($"No orders program at {ordersDll}: build samples/Orders -c Release (or pass --orders-dll).", ordersDll);
+        if (postgres is not null && postgres.StartsWith("postgres:", StringComparison.Ordinal)) postgres = postgres["postgres:".Length..];
+        if (postgres is not null && !File.Exists(pgbench)) throw new FileNotFoundException($"No pgbench at {pgbench} (pass --pgbench PATH).", pgbench);
+        var self = typeof(Compare).Assembly.Location;
         int N(int n) => Math.Max(100, (int)(n * scale));
-        var runs = new[]
-        {
-            new Run("memory, single-threaded", "--runner single --store memory", "single memory", N(2000)),
-            new Run("SQLite files, single-threaded", "--runner single --store sqlite:{dir}", "single", N(1000)),
-            new Run("SQLite files, multi-threaded, 1 caller", "--runner multi --callers 1 --store sqlite:{dir}", "multi", N(3000)),
-        };
-        var results = runs.ToDictionary(r => r.Name, _ => (Ours: new List<double>(), Anchor: new List<double>(), Commits: new List<double>()));
+
+        var memorySingle = new Row("memory, single-threaded");
+        var sqliteSingle = new Row("SQLite files, single-threaded");
+        var sqliteMulti = new Row("SQLite files, multi-threaded, 1 caller");
+        var pgMulti = new Row($"PostgreSQL, multi-threaded, {PostgresCallers} callers");
+        var pgMultiprocess = new Row($"PostgreSQL, multiprocess, {PostgresCallers} callers");
+        var catchUpSqlite = new Row("catch-up, SQLite files");
+        var catchUpPg = new Row("catch-up, PostgreSQL");
+        var follower = new Row("memory: a follower over the events, SQLite files");
+        int memoryOrders = N(2000), singleOrders = N(1000), multiOrders = N(3000), pgOrders = N(4000), catchUpEvents = N(100_000);
+
+        Console.Error.WriteLine($"compare: {rounds} rounds, scale {scale.ToString(CultureInfo.InvariantCulture)}, load {Load()}" +
+            (postgres is null ? "; PostgreSQL rows skipped: no --postgres given" : $"; PostgreSQL at {PostgresScratch.Describe(postgres)}"));
         for (var round = 1; round <= rounds; round++)
         {
-            foreach (var run in runs)
+            async Task OrdersAsync(Row row, int orders, string oursArgs, string anchorArgs)
             {
-                var dir = Path.Combine(directory, $"r{round}-{results[run.Name].Ours.Count}-{Guid.NewGuid():N}");
-                Directory.CreateDirectory(dir);
-                var ours = await EventsPerSecondAsync("dotnet", $"{ordersDll} --orders {run.Orders} {run.OursArgs.Replace("{dir}", dir, StringComparison.Ordinal)}");
-                results[run.Name].Ours.Add(ours);
-                if (run.AnchorArgs is not null)
-                    results[run.Name].Anchor.Add(await EventsPerSecondAsync(anchor, $"{run.Orders} {run.AnchorArgs}"));
-                if (!run.OursArgs.Contains("memory", StringComparison.Ordinal))
-                    results[run.Name].Commits.Add(Baselines.DurableCommitsPerSecond(Path.Combine(dir, "baseline"), 2));
-                Console.Error.WriteLine(FormattableString.Invariant($"round {round} {run.Name}: ours {ours:F0} ev/s, anchor {results[run.Name].Anchor.LastOrDefault():F0} ev/s, load {Load()}"));
+                var dir = NewDirectory(directory, round);
+                var ours = Values(await RunProcessAsync("dotnet", [ordersDll, "--no-progress", "--orders", orders.ToString(CultureInfo.InvariantCulture), .. Split(oursArgs.Replace("{dir}", dir, StringComparison.Ordinal))]));
+                row.Add("ours", ours["events_per_s"]);
+                var python = Values(await RunProcessAsync(anchor, [orders.ToString(CultureInfo.InvariantCulture), .. Split(anchorArgs)]));
+                row.Add("anchor", python["events_per_s"]);
+                if (!oursArgs.Contains("memory", StringComparison.Ordinal))
+                    row.Add("commits", Baselines.DurableCommitsPerSecond(Path.Combine(dir, "baseline"), 2));
+                Done(row, round, FormattableString.Invariant($"ours {ours["events_per_s"]:F0} ev/s, Python {python["events_per_s"]:F0} ev/s"));
+            }
+
+            await OrdersAsync(memorySingle, memoryOrders, "--runner single --store memory", "single memory");
+            await OrdersAsync(sqliteSingle, singleOrders, "--runner single --store sqlite:{dir}", "single");
+            await OrdersAsync(sqliteMulti, multiOrders, "--runner multi --callers 1 --store sqlite:{dir}", "multi");
+
+            if (postgres is not null)
+            {
+                var tps = PgbenchCommitsPerSecond(pgbench, postgres, PostgresCallers, NewDirectory(directory, round));
+                pgMulti.Add("pgbench", tps);
+                foreach (var (row, runner) in new[] { (pgMulti, "multi"), (pgMultiprocess, "multiprocess") })
+                {
+                    using var scratch = PostgresScratch.Create(postgres);
+                    var ours = Values(await RunProcessAsync("dotnet", [ordersDll, "--no-progress", "--orders", pgOrders.ToString(CultureInfo.InvariantCulture),
+                        "--runner", runner, "--callers", PostgresCallers.ToString(CultureInfo.InvariantCulture), "--store", "postgres:" + scratch.ConnectionString]));
+                    row.Add("ours", ours["events_per_s"]);
+                    Done(row, round, FormattableString.Invariant($"ours {ours["events_per_s"]:F0} ev/s{(runner == "multi" ? $", pgbench {tps:F0} commits/s" : "")}"));
+                }
+            }
+
+            {
+                var dir = NewDirectory(directory, round);
+                var v = Values(await RunProcessAsync("dotnet", [self, "catchup", "--events", catchUpEvents.ToString(CultureInfo.InvariantCulture), "--dir", dir]));
+                catchUpSqlite.Add("ours", v["events_per_s"]);
+                catchUpSqlite.Add("raw", v["raw_rows_per_s"]);
+                Done(catchUpSqlite, round, FormattableString.Invariant($"{v["events_per_s"]:F0} ev/s, raw {v["raw_rows_per_s"]:F0} rows/s"));
+            }
+            if (postgres is not null)
+            {
+                var v = Values(await RunProcessAsync("dotnet", [self, "catchup", "--events", catchUpEvents.ToString(CultureInfo.InvariantCulture),
+                    "--store", "postgres:" + postgres, "--fresh-db", "--dir", NewDirectory(directory, round)]));
+                catchUpPg.Add("ours", v["events_per_s"]);
+                Done(catchUpPg, round, FormattableString.Invariant($"{v["events_per_s"]:F0} ev/s"));
             }
         }
-
-        Console.WriteLine($"| run | ours (events/s) | Python eventsourcing 9.2.22 (events/s) | ours / Python | durable one-row commits/s | orders per commit | load (1/5/15 min) |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---|");
-        foreach (var run in runs)
+        if (memoryEvents > 0)
         {
-            var (ours, anchors, commits) = results[run.Name];
-            var o = Median(ours);
-            var a = Median(anchors);
-            var c = commits.Count > 0 ? Median(commits) : double.NaN;
-            var perCommit = double.IsNaN(c) ? "-" : (o / 5 / c).ToString("F2", CultureInfo.InvariantCulture);
-            Console.WriteLine(FormattableString.Invariant(
-                $"| {run.Name}, {run.Orders} orders | {o:F0} | {a:F0} | **{o / a:F2}x** | {(double.IsNaN(c) ? "-" : c.ToString("F0", CultureInfo.InvariantCulture))} | {perCommit} | {Load()} |"));
+            var v = Values(await RunProcessAsync("dotnet", [self, "catchup", "--events", memoryEvents.ToString(CultureInfo.InvariantCulture), "--no-raw", "--dir", NewDirectory(directory, 0)]));
+            follower.Add("peak", v["peak_working_set_mb"]);
+            if (v.TryGetValue("peak_follower_mb", out var f)) follower.Add("follower", f);
+            follower.Add("ours", v["events_per_s"]);
+            Done(follower, 0, FormattableString.Invariant($"peak {v["peak_working_set_mb"]:F0} MB, {v["events_per_s"]:F0} ev/s"));
         }
-        Console.WriteLine(FormattableString.Invariant($"(median of {rounds} interleaved rounds; each figure from its own process; 5 stored events per order)"));
+
+        static string F(double v, string format = "N0") => double.IsNaN(v) ? "-" : v.ToString(format, CultureInfo.InvariantCulture);
+        static string Met(bool met) => met ? "met" : "**not met**";
+        const string Skipped = "skipped: no --postgres given";
+        Console.WriteLine("| run | ours | anchor or limit (same run) | ratio | target | load (1 min) |");
+        Console.WriteLine("|---|---:|---|---:|---|---|");
+        void Line(Row row, string what, string ours, string limit, string ratio, string target) =>
+            Console.WriteLine($"| {row.Name}, {what} | {ours} | {limit} | {ratio} | {target} | {row.LoadRange} |");
+
+        {
+            var (o, a) = (memorySingle["ours"], memorySingle["anchor"]);
+            Line(memorySingle, $"{memoryOrders:N0} orders", $"{F(o)} events/s", $"Python eventsourcing {F(a)} events/s", $"**{F(o / a, "F2")}x**", $">= 10x: {Met(o / a >= 10)}");
+        }
+        {
+            var (o, a, c) = (sqliteSingle["ours"], sqliteSingle["anchor"], sqliteSingle["commits"]);
+            Line(sqliteSingle, $"{singleOrders:N0} orders", $"{F(o)} events/s", $"Python {F(a)} events/s; disk {F(c)} one-row commits/s",
+                $"**{F(o / a, "F2")}x**; {F(o / 5 / c, "F2")} orders/commit", $">= 2x: {Met(o / a >= 2)}");
+        }
+        {
+            var (o, a, c) = (sqliteMulti["ours"], sqliteMulti["anchor"], sqliteMulti["commits"]);
+            Line(sqliteMulti, $"{multiOrders:N0} orders", $"{F(o)} events/s", $"Python {F(a)} events/s; disk {F(c)} one-row commits/s",
+                $"**{F(o / a, "F2")}x**; {F(o / 5 / c, "F2")} orders/commit", $">= 10x: {Met(o / a >= 10)}; >= 0.5 orders/commit: {Met(o / 5 / c >= 0.5)}");
+        }
+        if (postgres is null)
+        {
+            Line(pgMulti, $"{pgOrders:N0} orders", Skipped, "-", "-", ">= 0.5 orders per pgbench commit");
+            Line(pgMultiprocess, $"{pgOrders:N0} orders", Skipped, "-", "-", ">= 1.0x the multi-threaded runner");
+        }
+        else
+        {
+            var (o, t) = (pgMulti["ours"], pgMulti["pgbench"]);
+            Line(pgMulti, $"{pgOrders:N0} orders", $"{F(o)} events/s ({F(o / 5)} orders/s)", $"pgbench, {PostgresCallers} clients: {F(t)} one-row commits/s",
+                $"**{F(o / 5 / t, "F2")} orders/commit**", $">= 0.5: {Met(o / 5 / t >= 0.5)}");
+            var m = pgMultiprocess["ours"];
+            Line(pgMultiprocess, $"{pgOrders:N0} orders", $"{F(m)} events/s", $"multi-threaded runner above: {F(o)} events/s",
+                $"**{F(m / o, "F2")}x**", $">= 1.0x: {Met(m / o >= 1)}");
+        }
+        {
+            var (e, r) = (catchUpSqlite["ours"], catchUpSqlite["raw"]);
+            Line(catchUpSqlite, $"{catchUpEvents:N0} events", $"{F(e)} events/s", $"raw insert of the same rows: {F(r)} rows/s",
+                $"**raw / ours {F(r / e, "F2")}**", $">= 100,000/s: {Met(e >= 100_000)}; within 2x of raw: {Met(r / e <= 2)}");
+        }
+        if (postgres is null) Line(catchUpPg, $"{catchUpEvents:N0} events", Skipped, "-", "-", ">= 50,000/s");
+        else
+        {
+            var e = catchUpPg["ours"];
+            Line(catchUpPg, $"{catchUpEvents:N0} events", $"{F(e)} events/s", "- (Marten not compared)", "-", $">= 50,000/s: {Met(e >= 50_000)}");
+        }
+        if (memoryEvents > 0)
+        {
+            var (p, f) = (follower["peak"], follower["follower"]);
+            Line(follower, $"{memoryEvents:N0} events (once)", $"peak working set {F(p)} MB (follower alone: {F(f)} MB); {F(follower["ours"])} events/s",
+                "200 MB", $"**{F(p / 200, "F2")}**", $"< 200 MB: {Met(p < 200)}");
+        }
+        Console.WriteLine(FormattableString.Invariant(
+            $"(median of {rounds} interleaved rounds, each figure from its own process; 5 stored events per order; load {Load()} at the end)"));
+        Console.WriteLine();
+        Console.WriteLine("Rounds:");
+        foreach (var row in new[] { memorySingle, sqliteSingle, sqliteMulti, pgMulti, pgMultiprocess, catchUpSqlite, catchUpPg, follower }.Where(r => r.Values.Count > 0))
+            Console.WriteLine($"- {row.Name}: " + string.Join("; ", row.Values.Select(kv => $"{kv.Key} " + string.Join(" / ", kv.Value.Select(v => F(v))))) +
+                $"; load {string.Join(" / ", row.Loads.Select(l => F(l, "F1")))}");
         return 0;
     }
 
-    private static async Task<double> EventsPerSecondAsync(string program, string arguments)
+    private static void Done(Row row, int round, string figures)
     {
-        var start = new ProcessStartInfo(program, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        row.Loads.Add(double.Parse(Load().Split('/')[0], CultureInfo.InvariantCulture));
+        Console.Error.WriteLine($"round {round} {row.Name}: {figures}, load {Load()}");
+    }
+
+    private static string NewDirectory(string directory, int round)
+    {
+        var dir = Path.Combine(directory, $"r{round}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    private static string[] Split(string arguments) => arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>
+    /// pgbench's one-row commits per second: <paramref name="clients"/> clients (2 threads) each
+    /// inserting one row per transaction into a scratch table of a database of its own, for 5 seconds.
+    /// </summary>
+    private static double PgbenchCommitsPerSecond(string pgbench, string connectionString, int clients, string directory)
+    {
+        using var scratch = PostgresScratch.Create(connectionString);
+        PostgresScratch.Execute(scratch.ConnectionString, "CREATE TABLE scratch (id bigserial PRIMARY KEY, state bytea NOT NULL)");
+        var script = Path.Combine(directory, "insert.sql");
+        File.WriteAllText(script, "INSERT INTO scratch (state) VALUES (convert_to(repeat('x', 150), 'UTF8'));\n");
+        var b = new NpgsqlConnectionStringBuilder(scratch.ConnectionString);
+        var start = new ProcessStartInfo(pgbench) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-n", "-f", script, "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", "2", "-T", "5",
+                     "-h", b.Host ?? "localhost", "-p", b.Port.ToString(CultureInfo.InvariantCulture), "-U", b.Username ?? "postgres", b.Database! })
+            start.ArgumentList.Add(a);
+        if (b.Password is { } password) start.Environment["PGPASSWORD"] = password;
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {pgbench}.");
+        var errors = process.StandardError.ReadToEndAsync();
+        var text = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        var match = Tps().Match(text);
+        if (process.ExitCode != 0 || !match.Success)
+            throw new InvalidOperationException($"pgbench exited {process.ExitCode} without a tps line: {text}{errors.Result}");
+        return double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<string> RunProcessAsync(string program, IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in arguments) start.ArgumentList.Add(a);
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}.");
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         var text = await output;
-        var match = EventsPerSecond().Matches(text).LastOrDefault();
-        if (process.ExitCode != 0 || match is null)
-            throw new InvalidOperationException($"{program} {arguments} exited {process.ExitCode} without events_per_s: {text}{await errors}");
-        return double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        if (process.ExitCode != 0 || !text.Contains("events_per_s=", StringComparison.Ordinal))
+            throw new InvalidOperationException($"{program} {string.Join(' ', start.ArgumentList.Select(Redact))} exited {process.ExitCode} without events_per_s: {text}{await errors}");
+        return text;
     }
+
+    private static string Redact(string argument) =>
+        argument.Contains("assword", StringComparison.OrdinalIgnoreCase) ? "(a connection string)" : argument;
+
+    /// <summary>Every <c>name=number</c> in a program's output; the last one of a name wins.</summary>
+    private static Dictionary<string, double> Values(string text) =>
+        KeyValue().Matches(text).GroupBy(m => m.Groups[1].Value)
+            .ToDictionary(g => g.Key, g => double.Parse(g.Last().Groups[2].Value, CultureInfo.InvariantCulture));
 
     private static double Median(List<double> values)
     {
@@ -83,6 +252,9 @@ internal static partial class Compare
     private static string Load() =>
         File.Exists("/proc/loadavg") ? string.Join('/', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
 
-    [GeneratedRegex(@"events_per_s=([0-9.]+)")]
-    private static partial Regex EventsPerSecond();
+    [GeneratedRegex(@"\b([a-z_]+)=([0-9]+(?:\.[0-9]+)?)\b")]
+    private static partial Regex KeyValue();
+
+    [GeneratedRegex(@"tps = ([0-9.]+)")]
+    private static partial Regex Tps();
 }

@@ -29,13 +29,8 @@ internal static class OrdersBench
         }
 
         var connectionString = store[Postgres.Length..];
-        string? database = null;
-        if (freshDatabase)
-        {
-            database = "bench_" + Guid.NewGuid().ToString("N");
-            Execute(connectionString, $"CREATE DATABASE {database}"); // a generated identifier
-            connectionString = new NpgsqlConnectionStringBuilder(connectionString) { Database = database }.ConnectionString;
-        }
+        using var scratch = freshDatabase ? PostgresScratch.Create(connectionString) : null;
+        if (scratch is not null) connectionString = scratch.ConnectionString;
         try
         {
             var before = PostgresCommitsPerSecond(connectionString, TimeSpan.FromSeconds(3));
@@ -48,7 +43,6 @@ internal static class OrdersBench
         finally
         {
             NpgsqlConnection.ClearAllPools();
-            if (database is not null) Execute(store[Postgres.Length..], $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
         }
     }
 
@@ -71,13 +65,5 @@ internal static class OrdersBench
             transaction.Commit();
         }
         return n / clock.Elapsed.TotalSeconds;
-    }
-
-    private static void Execute(string connectionString, string sql)
-    {
-        using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
-        connection.Open();
-        using var command = new NpgsqlCommand(sql, connection);
-        command.ExecuteNonQuery();
     }
 }

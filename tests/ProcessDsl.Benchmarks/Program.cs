@@ -2,13 +2,17 @@ using BenchmarkDotNet.Running;
 using ProcessDsl.Benchmarks;
 
 // Usage:
-//   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- catchup --events 100000
+//   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- catchup --events 100000 [--store SPEC] [--fresh-db] [--no-raw]
+//     (--store: sqlite:DIR (default: a temporary one), memory or postgres:CONNECTION-STRING; --no-raw: skip SQLite's raw insert rates)
 //   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- orders --runner multi --orders 5000 --callers 1 [--store SPEC] [--fresh-db]
 //     (--store: sqlite:DIR (default: a temporary one) or postgres:CONNECTION-STRING; --fresh-db: a new database for the run;
 //      --runner multiprocess starts this program again as its workers)
 //   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- range --sizes 10000,100000,1000000,10000000
 //   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- compare [--rounds 3] [--scale 1] [--anchor PATH] [--orders-dll PATH]
-//     (ours beside the Python eventsourcing anchor, interleaved, with the disk's commit rate and the load: docs/benchmarks.md)
+//       [--postgres CONNECTION-STRING] [--pgbench PATH] [--memory-events 1000000]
+//     (every target in one table: ours beside the Python eventsourcing anchor, the disk's commit rate, pgbench's commit rate
+//      on the same server, catch-up against the raw insert rate, the follower's peak working set, and the load: docs/benchmarks.md;
+//      without --postgres (or PROCESSDSL_POSTGRES) the PostgreSQL rows are skipped)
 //   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- commit-rate
 //   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- micro [BenchmarkDotNet args]
 // The orders command's multiprocess runner starts this program again as its workers.
@@ -25,7 +29,8 @@ try
     switch (command)
     {
         case "catchup":
-            return await CatchUp.RunAsync(int.Parse(Arg("--events", "100000")), int.Parse(Arg("--batch-size", "500")), directory);
+            return await CatchUp.RunAsync(int.Parse(Arg("--events", "100000")), int.Parse(Arg("--batch-size", "500")), directory,
+                args.Contains("--store") ? Arg("--store", "") : null, args.Contains("--fresh-db"), raw: !args.Contains("--no-raw"));
         case "orders":
             return await OrdersBench.RunAsync(Arg("--runner", "multi"), int.Parse(Arg("--orders", "5000")), int.Parse(Arg("--callers", "1")), directory,
                 args.Contains("--store") ? Arg("--store", "") : null, args.Contains("--fresh-db"));
@@ -36,7 +41,10 @@ try
                 Path.GetFullPath(Arg("--anchor", "../shared/anchors/python-eventsourcing/run")),
                 Path.GetFullPath(Arg("--orders-dll", "samples/Orders/bin/Release/net10.0/Orders.dll")),
                 int.Parse(Arg("--rounds", "3"), System.Globalization.CultureInfo.InvariantCulture),
-                double.Parse(Arg("--scale", "1"), System.Globalization.CultureInfo.InvariantCulture), directory);
+                double.Parse(Arg("--scale", "1"), System.Globalization.CultureInfo.InvariantCulture), directory,
+                Arg("--postgres", Environment.GetEnvironmentVariable("PROCESSDSL_POSTGRES") ?? "") is { Length: > 0 } pg ? pg : null,
+                Arg("--pgbench", "/usr/lib/postgresql/15/bin/pgbench"),
+                int.Parse(Arg("--memory-events", "1000000"), System.Globalization.CultureInfo.InvariantCulture));
         case "commit-rate":
             Console.WriteLine($"durable_one_row_commits_per_s={Baselines.DurableCommitsPerSecond(directory, 3):F0}");
             return 0;
@@ -44,7 +52,7 @@ try
             BenchmarkSwitcher.FromAssembly(typeof(CatchUp).Assembly).Run(args[1..]);
             return 0;
         default:
-            Console.Error.WriteLine("commands: compare [--rounds N] [--scale F] | catchup --events N | orders --runner R --orders N --callers C [--store SPEC] [--fresh-db] | range --sizes A,B,C | commit-rate | micro");
+            Console.Error.WriteLine("commands: compare [--rounds N] [--scale F] [--postgres CONNSTR] [--memory-events N] | catchup --events N [--store SPEC] [--fresh-db] | orders --runner R --orders N --callers C [--store SPEC] [--fresh-db] | range --sizes A,B,C | commit-rate | micro");
             return 2;
     }
 }
