@@ -136,10 +136,13 @@ public sealed class PostgresPersistence : Persistence
                 state bytea NOT NULL,
                 "timestamp" bigint NOT NULL,
                 version integer NOT NULL DEFAULT 1,
+                metadata text NULL,
                 UNIQUE (originator_id, originator_version))
             """);
-        // Tables made before event versions existed: their events are version 1.
+        // Tables made before event versions existed: their events are version 1. Tables made before
+        // metadata existed: their events have none.
         db.Execute($"ALTER TABLE {tables.Events} ADD COLUMN IF NOT EXISTS version integer NOT NULL DEFAULT 1");
+        db.Execute($"ALTER TABLE {tables.Events} ADD COLUMN IF NOT EXISTS metadata text NULL");
         db.Execute($"""
             CREATE TABLE IF NOT EXISTS {tables.Tracking} (
                 upstream_application text NOT NULL PRIMARY KEY,
@@ -170,14 +173,21 @@ public sealed class PostgresPersistence : Persistence
     }
 
     /// <summary>All the events of an append in one statement and one round trip: arrays of each column, unnested.</summary>
-    protected override void InsertEvents(StoreCommands commands, StoreTables tables, IReadOnlyList<StoredEvent> events)
+    protected override void InsertEvents(StoreCommands commands, StoreTables tables, IReadOnlyList<StoredEvent> events) =>
+        BindInsert(commands, tables, events).ExecuteNonQuery();
+
+    /// <summary>As <see cref="InsertEvents"/>, without blocking a thread while the server works.</summary>
+    protected override async ValueTask InsertEventsAsync(StoreCommands commands, StoreTables tables, IReadOnlyList<StoredEvent> events, CancellationToken cancellationToken) =>
+        await BindInsert(commands, tables, events).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
+    private static PreparedCommand BindInsert(StoreCommands commands, StoreTables tables, IReadOnlyList<StoredEvent> events)
     {
         ArgumentNullException.ThrowIfNull(commands);
         ArgumentNullException.ThrowIfNull(tables);
         ArgumentNullException.ThrowIfNull(events);
         var insert = commands.Prepare(
-            $"INSERT INTO {tables.Events} (notification_id, originator_id, originator_version, topic, state, \"timestamp\", version) " +
-            "SELECT * FROM unnest(@ids, @originators, @versions, @topics, @states, @timestamps, @v)",
+            $"INSERT INTO {tables.Events} (notification_id, originator_id, originator_version, topic, state, \"timestamp\", version, metadata) " +
+            "SELECT * FROM unnest(@ids, @originators, @versions, @topics, @states, @timestamps, @v, @metadata)",
             command =>
             {
                 command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint));
@@ -187,6 +197,7 @@ public sealed class PostgresPersistence : Persistence
                 command.Parameters.Add(new NpgsqlParameter("states", NpgsqlDbType.Array | NpgsqlDbType.Bytea));
                 command.Parameters.Add(new NpgsqlParameter("timestamps", NpgsqlDbType.Array | NpgsqlDbType.Bigint));
                 command.Parameters.Add(new NpgsqlParameter("v", NpgsqlDbType.Array | NpgsqlDbType.Integer));
+                command.Parameters.Add(new NpgsqlParameter("metadata", NpgsqlDbType.Array | NpgsqlDbType.Text));
             });
         var n = events.Count;
         var ids = new long[n];
@@ -196,6 +207,7 @@ public sealed class PostgresPersistence : Persistence
         var states = new byte[n][];
         var timestamps = new long[n];
         var classVersions = new int[n];
+        var metadata = new string?[n];
         for (var i = 0; i < n; i++)
         {
             var e = events[i];
@@ -206,21 +218,30 @@ public sealed class PostgresPersistence : Persistence
             states[i] = e.State;
             timestamps[i] = e.Timestamp;
             classVersions[i] = e.Version;
+            metadata[i] = e.Metadata;
         }
-        insert.Set(0, ids).Set(1, originators).Set(2, versions).Set(3, topics).Set(4, states).Set(5, timestamps).Set(6, classVersions);
-        insert.ExecuteNonQuery();
+        return insert.Set(0, ids).Set(1, originators).Set(2, versions).Set(3, topics).Set(4, states).Set(5, timestamps).Set(6, classVersions).Set(7, metadata);
     }
 
     /// <summary>
     /// Sends the prompt <c>pg_notify(channel, 'Application:lastId')</c> in the append transaction:
     /// PostgreSQL delivers it at commit, and never for a rolled-back append.
     /// </summary>
-    protected override void Appending(StoreCommands commands, string application, long lastNotificationId)
+    protected override void Appending(StoreCommands commands, string application, long lastNotificationId) =>
+        Prompt(commands, application, lastNotificationId)?.ExecuteNonQuery();
+
+    /// <summary>As <see cref="Appending"/>, without blocking a thread while the server works.</summary>
+    protected override async ValueTask AppendingAsync(StoreCommands commands, string application, long lastNotificationId, CancellationToken cancellationToken)
+    {
+        if (Prompt(commands, application, lastNotificationId) is { } prompt) await prompt.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private PreparedCommand? Prompt(StoreCommands commands, string application, long lastNotificationId)
     {
         ArgumentNullException.ThrowIfNull(commands);
-        if (!Options.Notify) return;
-        commands.Prepare("SELECT pg_notify(@channel, @payload)", ("channel", System.Data.DbType.String), ("payload", System.Data.DbType.String))
-            .Set(0, Options.NotifyChannel).Set(1, PostgresPromptListener.Payload(application, lastNotificationId)).ExecuteNonQuery();
+        if (!Options.Notify) return null;
+        return commands.Prepare("SELECT pg_notify(@channel, @payload)", ("channel", System.Data.DbType.String), ("payload", System.Data.DbType.String))
+            .Set(0, Options.NotifyChannel).Set(1, PostgresPromptListener.Payload(application, lastNotificationId));
     }
 
     /// <summary>

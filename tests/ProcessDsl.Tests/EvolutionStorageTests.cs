@@ -108,9 +108,14 @@ public sealed class EvolutionStorageTests : IDisposable
         }
         using var store = Persistence.Sqlite(_dir.Path);
         var post = (Post)new Post().Open(store);
-        Assert.Equal(1, Assert.Single(post.NotificationLog.Select(0, 10).Items).Version);
+        var stored = Assert.Single(post.NotificationLog.Select(0, 10).Items);
+        Assert.Equal(1, stored.Version);
+        Assert.Null(stored.Metadata);   // nor a metadata column: the table gets one, its old events have none
         Assert.Equal("post", post.Repository.Get<Parcel>(id).Carrier);
-        post.Send("Grace", "courier");
-        Assert.Equal(2, post.NotificationLog.Select(0, 10).Items[1].Version);
+        using (EventMetadata.Correlate("batch-9"))
+            post.Send("Grace", "courier");
+        var added = post.NotificationLog.Select(0, 10).Items[1];
+        Assert.Equal(2, added.Version);
+        Assert.Equal("batch-9", added.Metadata?.CorrelationId);
     }
 }

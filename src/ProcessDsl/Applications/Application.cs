@@ -70,9 +70,46 @@ public abstract class Application
         if (ProcessingScope.Current?.Owner == this)
             throw new InvalidOperationException(
                 $"Application '{Name}': Save was called inside a policy. Use processing.Collect(aggregate) so the new events commit with the tracking record.");
+        using var activity = ProcessDslTelemetry.StartSave(Name);
         var pending = PendingEvents.Of(aggregates);
         if (pending.Events.Count == 0) return 0;
         var last = Store.AppendSave(pending.Events);
+        Committed(pending, last);
+        return last;
+    }
+
+    /// <summary>
+    /// Saves the pending events of an aggregate as <see cref="Save"/> does, without blocking the
+    /// calling thread while the database works (on PostgreSQL the save's own I/O is asynchronous; a
+    /// save that finds the writer busy awaits the transaction that carries it). For request threads.
+    /// </summary>
+    /// <param name="aggregate">The aggregate whose pending events to store.</param>
+    /// <param name="cancellationToken">Gives up the save while it still waits its turn; once its transaction has started, its outcome is awaited.</param>
+    /// <returns>The last notification id assigned (0 when there was nothing to save).</returns>
+    /// <exception cref="ConcurrencyException">The aggregate was changed by someone else since it was read; nothing was stored.</exception>
+    /// <exception cref="InvalidOperationException">Called from inside a policy (use <see cref="ProcessingEvent.Collect"/> there).</exception>
+    public Task<long> SaveAsync(Aggregate aggregate, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(aggregate);
+        return SaveAsync([aggregate], cancellationToken);
+    }
+
+    /// <summary>Saves the pending events of several aggregates atomically, as <see cref="Save"/> does, without blocking the calling thread.</summary>
+    /// <param name="aggregates">The aggregates whose pending events to store, all or none.</param>
+    /// <param name="cancellationToken">Gives up the save while it still waits its turn; once its transaction has started, its outcome is awaited.</param>
+    /// <returns>The last notification id assigned (0 when there was nothing to save).</returns>
+    /// <exception cref="ConcurrencyException">An aggregate was changed by someone else since it was read; nothing was stored.</exception>
+    /// <exception cref="InvalidOperationException">Called from inside a policy (use <see cref="ProcessingEvent.Collect"/> there).</exception>
+    public async Task<long> SaveAsync(IEnumerable<Aggregate> aggregates, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(aggregates);
+        if (ProcessingScope.Current?.Owner == this)
+            throw new InvalidOperationException(
+                $"Application '{Name}': SaveAsync was called inside a policy. Use processing.Collect(aggregate) so the new events commit with the tracking record.");
+        using var activity = ProcessDslTelemetry.StartSave(Name);
+        var pending = PendingEvents.Of(aggregates);
+        if (pending.Events.Count == 0) return 0;
+        var last = await Store.AppendSaveAsync(pending.Events, cancellationToken).ConfigureAwait(false);
         Committed(pending, last);
         return last;
     }

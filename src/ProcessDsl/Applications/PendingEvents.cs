@@ -17,8 +17,14 @@ internal sealed class PendingEvents
     /// <summary>Each aggregate with the number of its pending events included here.</summary>
     public IReadOnlyList<(Aggregate Aggregate, int Count)> Counts { get; }
 
-    public static PendingEvents Of(IEnumerable<Aggregate> aggregates)
+    /// <summary>
+    /// The pending events of the aggregates; with <paramref name="step"/> (a processing step), each
+    /// event carries the metadata of the upstream event whose policy triggered it, otherwise (a
+    /// command's save) the metadata of the current activity and correlation scope.
+    /// </summary>
+    public static PendingEvents Of(IEnumerable<Aggregate> aggregates, ProcessingScope? step = null)
     {
+        var command = step is null ? EventMetadata.ForCommand() : null;
         var events = new List<NewEvent>();
         var domainEvents = new List<DomainEvent>();
         var counts = new List<(Aggregate, int)>();
@@ -32,7 +38,8 @@ internal sealed class PendingEvents
             foreach (var e in pending)
             {
                 var (topic, state) = EventTopics.Serialize(e);
-                events.Add(new NewEvent(e.OriginatorId, e.OriginatorVersion, topic, state, e.Timestamp, EventTopics.VersionOf(e.GetType())));
+                events.Add(new NewEvent(e.OriginatorId, e.OriginatorVersion, topic, state, e.Timestamp, EventTopics.VersionOf(e.GetType()),
+                    step is null ? command : step.MetadataOf(e)));
                 domainEvents.Add(e);
             }
             counts.Add((aggregate, pending.Count));

@@ -34,6 +34,23 @@ public sealed class Repository
         return aggregate;
     }
 
+    /// <summary>
+    /// Gets an aggregate at its newest stored version, as <see cref="Get{T}"/> does, without blocking
+    /// the calling thread while the database reads (asynchronous I/O on PostgreSQL). For request threads;
+    /// inside a policy, use <see cref="Get{T}"/>.
+    /// </summary>
+    /// <exception cref="AggregateNotFoundException">No aggregate has this id.</exception>
+    public async Task<T> GetAsync<T>(Guid id, CancellationToken cancellationToken = default) where T : Aggregate, new()
+    {
+        var scope = ProcessingScope.Current;
+        if (scope is not null && scope.Owner == _application) return Get<T>(id); // the step's own transaction is synchronous
+        var cached = Cached(id);
+        var newer = await _application.Store.ReadAggregateAsync(id, cached.Count, cancellationToken).ConfigureAwait(false);
+        var events = Extend(id, cached, newer);
+        if (events.Count == 0) throw new AggregateNotFoundException(_application.Name, id);
+        return Aggregate.Reconstruct<T>(events);
+    }
+
     /// <summary>Whether an aggregate with this id exists.</summary>
     public bool Contains(Guid id)
     {
@@ -79,21 +96,30 @@ public sealed class Repository
 
     private IReadOnlyList<DomainEvent> Load(Guid id)
     {
-        IReadOnlyList<DomainEvent> cached = [];
-        lock (_lock)
-        {
-            if (_index.TryGetValue(id, out var node))
-            {
-                cached = node.Value.Events;
-                _recency.Remove(node);
-                _recency.AddFirst(node);
-            }
-        }
+        var cached = Cached(id);
         // Inside a processing step of this application, read through the step's transaction.
         var scope = ProcessingScope.Current;
         var newer = scope is not null && scope.Owner == _application
             ? scope.Step.ReadAggregate(id, cached.Count)
             : _application.Store.ReadAggregate(id, cached.Count);
+        return Extend(id, cached, newer);
+    }
+
+    /// <summary>The cached events of an aggregate (none when not cached), marked as recently used.</summary>
+    private IReadOnlyList<DomainEvent> Cached(Guid id)
+    {
+        lock (_lock)
+        {
+            if (!_index.TryGetValue(id, out var node)) return [];
+            _recency.Remove(node);
+            _recency.AddFirst(node);
+            return node.Value.Events;
+        }
+    }
+
+    /// <summary>The cached events followed by the newer stored ones, deserialised, and cached.</summary>
+    private IReadOnlyList<DomainEvent> Extend(Guid id, IReadOnlyList<DomainEvent> cached, IReadOnlyList<Notification> newer)
+    {
         if (newer.Count == 0) return cached;
         var events = new List<DomainEvent>(cached.Count + newer.Count);
         events.AddRange(cached);

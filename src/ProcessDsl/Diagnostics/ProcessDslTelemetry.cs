@@ -64,6 +64,59 @@ internal static class ProcessDslTelemetry
     internal static StepTelemetry StartStep(string application, string upstream, int batchSize, long position) =>
         new(application, upstream, batchSize, position);
 
+    /// <summary>
+    /// Starts the activity of a command's save (a producer: the trace context its events store), or
+    /// null when nobody listens. The caller disposes it after the save.
+    /// </summary>
+    internal static Activity? StartSave(string application)
+    {
+        if (!Source.HasListeners()) return null;
+        var activity = Source.StartActivity($"{application} save", ActivityKind.Producer);
+        activity?.SetTag("processdsl.application", application);
+        return activity;
+    }
+
+    /// <summary>
+    /// Starts the activity of one upstream event's processing inside a step, or null when nobody
+    /// listens: a child of the trace context stored with the event (so one trace follows the command
+    /// through every application), linked to the step; a child of the step when the event has none.
+    /// The events its policy records store this activity's context. Dispose it with <see cref="EndProcessing"/>.
+    /// </summary>
+    internal static Activity? StartProcessing(string application, string upstream, Notification notification, out Activity? previous)
+    {
+        previous = Activity.Current;
+        if (!Source.HasListeners()) return null;
+        var name = $"{application} processes {notification.Topic}";
+        Activity? activity;
+        if (notification.Metadata is { } metadata && metadata.TryGetTraceContext(out var parent))
+        {
+            ActivityLink[]? links = previous is null ? null : [new ActivityLink(previous.Context)];
+            activity = Source.StartActivity(name, ActivityKind.Consumer, parent, tags: null, links: links);
+        }
+        else
+        {
+            activity = Source.StartActivity(name, ActivityKind.Consumer);
+        }
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("processdsl.application", application);
+            activity.SetTag("processdsl.upstream", upstream);
+            activity.SetTag("processdsl.notification_id", notification.Id);
+            activity.SetTag("processdsl.topic", notification.Topic);
+            if (notification.Metadata?.CorrelationId is { } correlation) activity.SetTag("processdsl.correlation_id", correlation);
+        }
+        return activity;
+    }
+
+    /// <summary>Ends an event's processing activity (an error when the policy threw) and makes the step's activity current again.</summary>
+    internal static void EndProcessing(Activity? activity, Activity? previous, Exception? error)
+    {
+        if (activity is null) return;
+        if (error is not null) activity.SetStatus(ActivityStatusCode.Error, error.Message);
+        activity.Dispose();
+        Activity.Current = previous;
+    }
+
     /// <summary>Reports the lag of this runner's followers while it runs.</summary>
     internal static void Track(Runner runner)
     {

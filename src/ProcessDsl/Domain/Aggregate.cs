@@ -63,6 +63,7 @@ public abstract class Aggregate
         };
         Mutate(stamped);
         (_pending ??= []).Add(stamped);
+        ProcessingScope.Triggered(stamped);
     }
 
     /// <summary>

@@ -10,4 +10,5 @@ namespace ProcessDsl;
 /// <param name="Topic">The event's topic (see <see cref="TopicAttribute"/>).</param>
 /// <param name="State">The event serialised as UTF-8 JSON.</param>
 /// <param name="Version">The version of the event class it was written at (1 for events stored before versions existed).</param>
-public sealed record Notification(long Id, Guid OriginatorId, long OriginatorVersion, string Topic, byte[] State, int Version = 1);
+/// <param name="Metadata">Where the event came from (trace context, correlation and causation ids), if that was recorded.</param>
+public sealed record Notification(long Id, Guid OriginatorId, long OriginatorVersion, string Topic, byte[] State, int Version = 1, EventMetadata? Metadata = null);

@@ -49,7 +49,7 @@ public static class Replication
         for (var i = 0; i < events.Length; i++)
         {
             var n = notifications[i];
-            events[i] = new NewEvent(n.OriginatorId, n.OriginatorVersion, n.Topic, n.State, TimestampOf(n.State), n.Version);
+            events[i] = new NewEvent(n.OriginatorId, n.OriginatorVersion, n.Topic, n.State, TimestampOf(n.State), n.Version, n.Metadata);
         }
         // A racing replicator that stored any of these first makes this append fail on the unique
         // (originator id, version) of the very first copy, so ids cannot shift.

@@ -12,6 +12,9 @@ namespace ProcessDsl;
 ///  "items":[{"id":1,"originatorId":"…","originatorVersion":1,"topic":"Order.Created","state":"eyJ…"}]}
 /// </code>
 /// <c>state</c> is the stored event (UTF-8 JSON) encoded as base64, so it is copied byte for byte.
+/// An item has <c>"eventVersion"</c> when its event class version is not 1, and <c>"metadata"</c>
+/// (<c>traceparent</c>, <c>tracestate</c>, <c>correlationId</c>, <c>causationId</c>; see
+/// <see cref="EventMetadata"/>) when the event has any.
 /// </summary>
 public static class SectionJson
 {
@@ -44,6 +47,12 @@ public static class SectionJson
             writer.WriteBase64String("state"u8, item.State);
             // The event class's version, written only when above 1 (readers of older servers assume 1).
             if (item.Version != 1) writer.WriteNumber("eventVersion"u8, item.Version);
+            if (item.Metadata is { } metadata)
+            {
+                writer.WriteStartObject("metadata"u8);
+                metadata.Write(writer);
+                writer.WriteEndObject();
+            }
             writer.WriteEndObject();
         }
         writer.WriteEndArray();
@@ -168,6 +177,7 @@ public static class SectionJson
             if (reader.TokenType != JsonTokenType.StartObject) throw Invalid(source, $"item {items.Count} is not an object");
             long? id = null, version = null;
             var eventVersion = 1L;
+            EventMetadata? metadata = null;
             Guid? originator = null;
             string? topic = null;
             byte[]? state = null;
@@ -185,6 +195,18 @@ public static class SectionJson
                 }
                 else if (reader.ValueTextEquals("originatorVersion"u8)) { Next(ref reader, source); version = ReadLong(ref reader, source, items.Count, "originatorVersion", 0); }
                 else if (reader.ValueTextEquals("eventVersion"u8)) { Next(ref reader, source); eventVersion = ReadLong(ref reader, source, items.Count, "eventVersion", 1); }
+                else if (reader.ValueTextEquals("metadata"u8))
+                {
+                    Next(ref reader, source);
+                    try
+                    {
+                        metadata = reader.TokenType == JsonTokenType.Null ? null : EventMetadata.Read(ref reader);
+                    }
+                    catch (FormatException ex)
+                    {
+                        throw Invalid(source, $"item {items.Count}: 'metadata': {ex.Message}", ex);
+                    }
+                }
                 else if (reader.ValueTextEquals("topic"u8))
                 {
                     Next(ref reader, source);
@@ -210,7 +232,8 @@ public static class SectionJson
                 version ?? throw Missing(source, index, "originatorVersion"),
                 topic ?? throw Missing(source, index, "topic"),
                 state ?? throw Missing(source, index, "state"),
-                eventVersion <= int.MaxValue ? (int)eventVersion : throw Invalid(source, $"item {index}: 'eventVersion' {eventVersion} is too large")));
+                eventVersion <= int.MaxValue ? (int)eventVersion : throw Invalid(source, $"item {index}: 'eventVersion' {eventVersion} is too large"),
+                metadata));
         }
     }
 

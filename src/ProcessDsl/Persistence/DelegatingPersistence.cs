@@ -49,6 +49,14 @@ public abstract class DelegatingPersistence : Persistence
         Inner.InsertEvents(commands, tables, events);
 
     /// <inheritdoc/>
+    protected internal override ValueTask InsertEventsAsync(StoreCommands commands, StoreTables tables, IReadOnlyList<StoredEvent> events, CancellationToken cancellationToken) =>
+        Inner.InsertEventsAsync(commands, tables, events, cancellationToken);
+
+    /// <inheritdoc/>
+    protected internal override ValueTask AppendingAsync(StoreCommands commands, string application, long lastNotificationId, CancellationToken cancellationToken) =>
+        Inner.AppendingAsync(commands, application, lastNotificationId, cancellationToken);
+
+    /// <inheritdoc/>
     protected internal override void Appending(StoreCommands commands, string application, long lastNotificationId) =>
         Inner.Appending(commands, application, lastNotificationId);
 
@@ -57,6 +65,9 @@ public abstract class DelegatingPersistence : Persistence
 
     /// <inheritdoc/>
     protected internal override void CommitTransaction(DataConnection db) => Inner.CommitTransaction(db);
+
+    /// <inheritdoc/>
+    protected internal override Task CommitTransactionAsync(DataConnection db, CancellationToken cancellationToken) => Inner.CommitTransactionAsync(db, cancellationToken);
 
     /// <inheritdoc/>
     protected internal override StoreFault Classify(Exception exception, StoreTables tables) => Inner.Classify(exception, tables);

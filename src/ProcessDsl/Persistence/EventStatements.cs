@@ -10,7 +10,7 @@ namespace ProcessDsl;
 /// </summary>
 internal sealed class EventStatements(StoreTables tables)
 {
-    private const string Columns = "notification_id, originator_id, originator_version, topic, state, version";
+    private const string Columns = "notification_id, originator_id, originator_version, topic, state, version, metadata";
 
     private readonly string _maxId = $"SELECT MAX(notification_id) FROM {tables.Events}";
     private readonly string _range = $"SELECT {Columns} FROM {tables.Events} WHERE notification_id > @after AND notification_id <= @upto ORDER BY notification_id";
@@ -31,6 +31,9 @@ internal sealed class EventStatements(StoreTables tables)
 
     /// <summary>The range read's text, with a filter of <paramref name="topicCount"/> topics or none.</summary>
     internal string RangeSql(int? topicCount) => topicCount is { } count ? RangeByTopics(count) : _range;
+
+    /// <summary>The newest id's text.</summary>
+    internal string MaxIdSql => _maxId;
 
     /// <summary>The aggregate read's text.</summary>
     internal string AggregateSql => _aggregate;
@@ -62,6 +65,19 @@ internal sealed class EventStatements(StoreTables tables)
 
     public Notification[] ReadAggregate(StoreCommands db, Guid id, long afterVersion) =>
         ReadNotifications(db.Prepare(_aggregate, ("id", DbType.Guid), ("after", DbType.Int64)).Set(0, id).Set(1, afterVersion));
+
+    /// <summary>An aggregate's events after a version, read without blocking a thread.</summary>
+    public async Task<Notification[]> ReadAggregateAsync(StoreCommands db, Guid id, long afterVersion, CancellationToken cancellationToken)
+    {
+        var command = db.Prepare(_aggregate, ("id", DbType.Guid), ("after", DbType.Int64)).Set(0, id).Set(1, afterVersion);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            List<Notification>? list = null;
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) (list ??= []).Add(ReadOne(reader));
+            return list is null ? [] : [.. list];
+        }
+    }
 
     public bool IsVersionTaken(StoreCommands db, Guid id, long version) =>
         db.Prepare(_aggregateTaken, ("id", DbType.Guid), ("version", DbType.Int64)).Set(0, id).Set(1, version).ExecuteScalar() is not null;
@@ -129,18 +145,29 @@ internal sealed class EventStatements(StoreTables tables)
     {
         using var reader = command.ExecuteReader();
         List<Notification>? list = null;
-        while (reader.Read())
-        {
-            list ??= [];
-            list.Add(new Notification(
-                reader.GetInt64(0),
-                reader.GetGuid(1),
-                reader.GetInt64(2),
-                reader.GetString(3),
-                reader.GetFieldValue<byte[]>(4),
-                reader.IsDBNull(5) ? 1 : reader.GetInt32(5)));
-        }
+        while (reader.Read()) (list ??= []).Add(ReadOne(reader));
         return list is null ? [] : [.. list];
+    }
+
+    private static Notification ReadOne(DbDataReader reader) => new(
+        reader.GetInt64(0),
+        reader.GetGuid(1),
+        reader.GetInt64(2),
+        reader.GetString(3),
+        reader.GetFieldValue<byte[]>(4),
+        reader.IsDBNull(5) ? 1 : reader.GetInt32(5),
+        reader.IsDBNull(6) ? null : Metadata(reader.GetString(6), reader.GetInt64(0)));
+
+    private static EventMetadata? Metadata(string json, long id)
+    {
+        try
+        {
+            return EventMetadata.FromJson(json);
+        }
+        catch (FormatException ex)
+        {
+            throw new FormatException($"Notification {id}: its metadata column is not event metadata ({ex.Message}).", ex);
+        }
     }
 
     private static void Add(DbCommand command, string name, DbType type)

@@ -38,6 +38,10 @@ internal abstract class EventStore : IDisposable
     /// <summary>An aggregate's stored events after a version, oldest first.</summary>
     public abstract IReadOnlyList<Notification> ReadAggregate(Guid id, long afterVersion);
 
+    /// <summary>An aggregate's stored events after a version, without blocking a thread where the store does I/O.</summary>
+    public virtual ValueTask<IReadOnlyList<Notification>> ReadAggregateAsync(Guid id, long afterVersion, CancellationToken cancellationToken) =>
+        new(ReadAggregate(id, afterVersion));
+
     /// <summary>The stored tracking position for an upstream application (0 when none).</summary>
     public abstract long Position(string upstream);
 
@@ -57,6 +61,14 @@ internal abstract class EventStore : IDisposable
     /// <exception cref="ConcurrencyException">An aggregate version is already stored; nothing was.</exception>
     /// <exception cref="CommitOutcomeUnknownException">The commit failed with its outcome unknown.</exception>
     public abstract long AppendSave(IReadOnlyList<NewEvent> events);
+
+    /// <summary>As <see cref="AppendSave"/>, without blocking a thread where the store does I/O.</summary>
+    /// <remarks>Cancellation gives up only a save not yet taken into a transaction; once taken, its outcome is awaited.</remarks>
+    public virtual ValueTask<long> AppendSaveAsync(IReadOnlyList<NewEvent> events, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return new(AppendSave(events));
+    }
 
     /// <summary>Starts a processing step: one unit of work until it commits or is disposed (rolled back).</summary>
     public abstract StepTransaction BeginStep();

@@ -25,9 +25,13 @@ internal sealed class GroupCommit
     public List<QueuedSave> TakeQueued()
     {
         var group = new List<QueuedSave>();
-        while (group.Count < MaxGroupedSaves && _queue.TryDequeue(out var queued)) group.Add(queued);
+        while (group.Count < MaxGroupedSaves && _queue.TryDequeue(out var queued))
+            if (queued.Take()) group.Add(queued);
         return group;
     }
+
+    /// <summary>Withdraws a save not yet taken into a transaction (its caller gave up); false once it was taken.</summary>
+    public bool TryWithdraw(QueuedSave save) => save.Withdraw();
 
     /// <summary>The events of a group, in order, followed by <paramref name="more"/>.</summary>
     public static List<NewEvent> Events(IReadOnlyList<QueuedSave> group, IReadOnlyList<NewEvent>? more = null)
@@ -57,6 +61,8 @@ internal sealed class GroupCommit
 internal sealed class QueuedSave(IReadOnlyList<NewEvent> events)
 {
     private readonly ManualResetEventSlim _done = new(false, spinCount: 1);
+    private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _state; // 0 queued, 1 taken into a transaction, 2 withdrawn by its caller
 
     public IReadOnlyList<NewEvent> Events { get; } = events;
 
@@ -72,7 +78,22 @@ internal sealed class QueuedSave(IReadOnlyList<NewEvent> events)
         Last = last;
         Error = error;
         _done.Set();
+        _completed.TrySetResult();
     }
 
     public void Wait(TimeSpan timeout) => _done.Wait(timeout);
+
+    /// <summary>Waits, without blocking a thread, until the save has its outcome or the timeout passes.</summary>
+    public async Task WaitAsync(TimeSpan timeout)
+    {
+        if (_completed.Task.IsCompleted) return;
+        using var timer = new CancellationTokenSource(timeout);
+        await _completed.Task.WaitAsync(timer.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    /// <summary>Marks the save taken by a transaction; false when its caller withdrew it first.</summary>
+    internal bool Take() => Interlocked.CompareExchange(ref _state, 1, 0) == 0;
+
+    /// <summary>Withdraws the save unless a transaction took it.</summary>
+    internal bool Withdraw() => Interlocked.CompareExchange(ref _state, 2, 0) == 0;
 }

@@ -129,16 +129,26 @@ public abstract class Persistence : IDisposable
         ArgumentNullException.ThrowIfNull(tables);
         ArgumentNullException.ThrowIfNull(events);
         var insert = commands.Prepare(
-            $"INSERT INTO {tables.Events} (notification_id, originator_id, originator_version, topic, state, \"timestamp\", version) " +
-            "VALUES (@id, @originator, @version, @topic, @state, @timestamp, @v)",
+            $"INSERT INTO {tables.Events} (notification_id, originator_id, originator_version, topic, state, \"timestamp\", version, metadata) " +
+            "VALUES (@id, @originator, @version, @topic, @state, @timestamp, @v, @metadata)",
             ("id", DbType.Int64), ("originator", DbType.Guid), ("version", DbType.Int64), ("topic", DbType.String),
-            ("state", DbType.Binary), ("timestamp", DbType.Int64), ("v", DbType.Int32));
+            ("state", DbType.Binary), ("timestamp", DbType.Int64), ("v", DbType.Int32), ("metadata", DbType.String));
         foreach (var e in events)
         {
             insert.Set(0, e.NotificationId).Set(1, e.OriginatorId).Set(2, e.OriginatorVersion).Set(3, e.Topic)
-                .Set(4, e.State).Set(5, e.Timestamp).Set(6, e.Version);
+                .Set(4, e.State).Set(5, e.Timestamp).Set(6, e.Version).Set(7, e.Metadata);
             insert.ExecuteNonQuery();
         }
+    }
+
+    /// <summary>
+    /// As <see cref="InsertEvents"/>, for an asynchronous save (<see cref="Application.SaveAsync(Aggregate, CancellationToken)"/>).
+    /// The default runs <see cref="InsertEvents"/>; a server provider overrides it so no thread waits on the network.
+    /// </summary>
+    protected internal virtual ValueTask InsertEventsAsync(StoreCommands commands, StoreTables tables, IReadOnlyList<StoredEvent> events, CancellationToken cancellationToken)
+    {
+        InsertEvents(commands, tables, events);
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>
@@ -147,6 +157,13 @@ public abstract class Persistence : IDisposable
     /// </summary>
     protected internal virtual void Appending(StoreCommands commands, string application, long lastNotificationId)
     {
+    }
+
+    /// <summary>As <see cref="Appending"/>, for an asynchronous save. The default runs <see cref="Appending"/>.</summary>
+    protected internal virtual ValueTask AppendingAsync(StoreCommands commands, string application, long lastNotificationId, CancellationToken cancellationToken)
+    {
+        Appending(commands, application, lastNotificationId);
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>
@@ -160,6 +177,16 @@ public abstract class Persistence : IDisposable
     {
         ArgumentNullException.ThrowIfNull(db);
         db.CommitTransaction();
+    }
+
+    /// <summary>
+    /// As <see cref="CommitTransaction"/>, for an asynchronous save: LinqToDB's asynchronous commit by
+    /// default. A wrapper that overrides <see cref="CommitTransaction"/> overrides this too.
+    /// </summary>
+    protected internal virtual Task CommitTransactionAsync(DataConnection db, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        return db.CommitTransactionAsync(cancellationToken);
     }
 
     /// <summary>What a database error means: see <see cref="StoreFault"/>. Unknown errors are <see cref="StoreFault.Permanent"/>.</summary>
@@ -265,7 +292,8 @@ public sealed record StoreTables(string EventsName, string TrackingName, string 
 /// <param name="State">UTF-8 JSON.</param>
 /// <param name="Timestamp">UTC ticks.</param>
 /// <param name="Version">The event class's version it was written at.</param>
-public sealed record StoredEvent(long NotificationId, Guid OriginatorId, long OriginatorVersion, string Topic, byte[] State, long Timestamp, int Version);
+/// <param name="Metadata">The event's <see cref="EventMetadata"/> as JSON text for the <c>metadata</c> column, or null.</param>
+public sealed record StoredEvent(long NotificationId, Guid OriginatorId, long OriginatorVersion, string Topic, byte[] State, long Timestamp, int Version, string? Metadata = null);
 
 /// <summary>The database cannot be reached right now (raised by the library's own calls; always transient).</summary>
 public sealed class StoreUnavailableException : Exception

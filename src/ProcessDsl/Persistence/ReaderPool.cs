@@ -41,6 +41,34 @@ internal sealed class ReaderPool(Persistence persistence, string application, St
         }
     }
 
+    /// <summary>As <see cref="Read{T}"/>, for a read that awaits the database.</summary>
+    public async ValueTask<T> ReadAsync<T>(Func<StoreCommands, Task<T>> read)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            StoreCommands? session = null;
+            var held = attempt == 1 && _idle.TryTake(out session);
+            session ??= new StoreCommands(persistence.OpenConnection(application, StoreConnectionKind.Reader), persistence.GuidParameterType);
+            T result;
+            try
+            {
+                result = await read(session).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                session.Dispose();
+                if (attempt == 1 && held && persistence.Classify(ex, tables) == StoreFault.BrokenConnection)
+                {
+                    Clear();
+                    continue;
+                }
+                throw;
+            }
+            Return(session);
+            return result;
+        }
+    }
+
     private void Return(StoreCommands session)
     {
         if (Volatile.Read(ref _disposed) != 0 || _idle.Count >= capacity) session.Dispose();

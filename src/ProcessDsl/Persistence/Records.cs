@@ -1,7 +1,7 @@
 namespace ProcessDsl;
 
 /// <summary>An event about to be stored.</summary>
-internal sealed record NewEvent(Guid OriginatorId, long OriginatorVersion, string Topic, byte[] State, DateTimeOffset Timestamp, int Version = 1);
+internal sealed record NewEvent(Guid OriginatorId, long OriginatorVersion, string Topic, byte[] State, DateTimeOffset Timestamp, int Version = 1, EventMetadata? Metadata = null);
 
 /// <summary>A tracking position to move from <paramref name="Expected"/> to <paramref name="Position"/> in the same transaction.</summary>
 internal sealed record TrackingUpdate(string Upstream, long Expected, long Position);

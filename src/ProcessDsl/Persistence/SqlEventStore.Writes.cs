@@ -104,15 +104,66 @@ internal sealed partial class SqlEventStore
         progress.Sent = true; // from here on a failure is never retried on a fresh connection (see Write)
         var last = Statements.MaxNotificationId(db);
         progress.FirstId = last + 1;
+        var stored = Stored(events, ref last);
+        _persistence.InsertEvents(db, Tables, stored);
+        _persistence.Appending(db, Application, last);
+        return last;
+    }
+
+    /// <summary>
+    /// Appends a group of commands' saves in a transaction of its own (under the write lock) with
+    /// asynchronous I/O; what <see cref="Write{T}"/> and <see cref="AppendInTransaction"/> do, awaited.
+    /// </summary>
+    private async Task<long> AppendNowAsync(IReadOnlyList<NewEvent> events)
+    {
+        // A save in flight is not cancelled: once queued, its outcome is the group's.
+        var none = CancellationToken.None;
+        for (var attempt = 1; ; attempt++)
+        {
+            var held = _writer is not null;
+            var db = Writer();
+            var progress = new WriteProgress();
+            try
+            {
+                await db.Db.BeginTransactionAsync(none).ConfigureAwait(false);
+                try
+                {
+                    if (_appendLock is not null) await db.Prepare(_appendLock).ExecuteNonQueryAsync(none).ConfigureAwait(false);
+                    progress.Sent = true;
+                    var max = await db.Prepare(Statements.MaxIdSql).ExecuteScalarAsync(none).ConfigureAwait(false);
+                    var last = max is null ? 0 : Convert.ToInt64(max, System.Globalization.CultureInfo.InvariantCulture);
+                    progress.FirstId = last + 1;
+                    var stored = Stored(events, ref last);
+                    await _persistence.InsertEventsAsync(db, Tables, stored, none).ConfigureAwait(false);
+                    await _persistence.AppendingAsync(db, Application, last, none).ConfigureAwait(false);
+                    progress.Committing = true;
+                    await _persistence.CommitTransactionAsync(db.Db, none).ConfigureAwait(false);
+                    return last;
+                }
+                catch (Exception ex)
+                {
+                    throw Failed(db, progress, ex, events, tracking: null);
+                }
+            }
+            catch (Exception ex) when (ex is not (ConcurrencyException or TrackingConflictException))
+            {
+                DropWriter();
+                if (attempt == 1 && held && !progress.Sent && _persistence.Classify(ex, Tables) == StoreFault.BrokenConnection) continue;
+                throw;
+            }
+        }
+    }
+
+    /// <summary>The events to insert, given the ids after <paramref name="last"/>, which ends as the last id given.</summary>
+    private static StoredEvent[] Stored(IReadOnlyList<NewEvent> events, ref long last)
+    {
         var stored = new StoredEvent[events.Count];
         for (var i = 0; i < stored.Length; i++)
         {
             var e = events[i];
-            stored[i] = new StoredEvent(++last, e.OriginatorId, e.OriginatorVersion, e.Topic, e.State, e.Timestamp.UtcTicks, e.Version);
+            stored[i] = new StoredEvent(++last, e.OriginatorId, e.OriginatorVersion, e.Topic, e.State, e.Timestamp.UtcTicks, e.Version, e.Metadata?.ToJson());
         }
-        _persistence.InsertEvents(db, Tables, stored);
-        _persistence.Appending(db, Application, last);
-        return last;
+        return stored;
     }
 
     /// <summary>

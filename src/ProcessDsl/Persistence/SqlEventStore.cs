@@ -16,7 +16,7 @@ namespace ProcessDsl;
 internal sealed partial class SqlEventStore : EventStore
 {
     private readonly Persistence _persistence;
-    private readonly Lock _writeLock = new();
+    private readonly WriteGate _writeLock = new();
     private readonly GroupCommit _saves = new();
     private readonly ReaderPool _readers;
     private readonly ConcurrentDictionary<Type, bool> _rowTables = new();
@@ -31,7 +31,8 @@ internal sealed partial class SqlEventStore : EventStore
         Statements = new EventStatements(Tables);
         _appendLock = persistence.AppendLockSql(Tables);
         _readers = new ReaderPool(persistence, application, Tables);
-        lock (_writeLock)
+        _writeLock.Enter();
+        try
         {
             // Idempotent (IF NOT EXISTS), so safe to retry on a fresh connection whatever got through.
             Write((db, _) =>
@@ -39,6 +40,10 @@ internal sealed partial class SqlEventStore : EventStore
                 persistence.CreateTables(db.Db, Tables);
                 return 0L;
             });
+        }
+        finally
+        {
+            _writeLock.Exit();
         }
     }
 
@@ -85,6 +90,10 @@ internal sealed partial class SqlEventStore : EventStore
     public override IReadOnlyList<Notification> ReadAggregate(Guid id, long afterVersion) =>
         _readers.Read(db => Statements.ReadAggregate(db, id, afterVersion));
 
+    /// <summary>An aggregate's stored events after a version, read without blocking a thread while the database works.</summary>
+    public override ValueTask<IReadOnlyList<Notification>> ReadAggregateAsync(Guid id, long afterVersion, CancellationToken cancellationToken) =>
+        _readers.ReadAsync<IReadOnlyList<Notification>>(async db => await Statements.ReadAggregateAsync(db, id, afterVersion, cancellationToken).ConfigureAwait(false));
+
     /// <summary>The stored tracking position for an upstream application (0 when none).</summary>
     public override long Position(string upstream) => _readers.Read(db => Statements.StoredPosition(db, upstream)) ?? 0;
 
@@ -106,7 +115,8 @@ internal sealed partial class SqlEventStore : EventStore
     public override void EnsureRowTable<T>() where T : class
     {
         if (_rowTables.ContainsKey(typeof(T))) return;
-        lock (_writeLock)
+        _writeLock.Enter();
+        try
         {
             // Idempotent (IF NOT EXISTS), so safe to retry on a fresh connection whatever got through.
             Write((db, _) =>
@@ -125,6 +135,10 @@ internal sealed partial class SqlEventStore : EventStore
                 return 0L;
             });
             _rowTables[typeof(T)] = true;
+        }
+        finally
+        {
+            _writeLock.Exit();
         }
     }
 
@@ -172,6 +186,70 @@ internal sealed partial class SqlEventStore : EventStore
         }
         if (save.Error is not null) ExceptionDispatchInfo.Throw(save.Error);
         return save.Last;
+    }
+
+    /// <summary>
+    /// <see cref="AppendSave"/> without blocking a thread: a save that finds the writer busy waits for
+    /// its outcome asynchronously (the writer's current transaction, or a processing step's, carries
+    /// it); one that finds it free leads, with asynchronous I/O on the held writer connection.
+    /// </summary>
+    public override async ValueTask<long> AppendSaveAsync(IReadOnlyList<NewEvent> events, CancellationToken cancellationToken)
+    {
+        var save = _saves.Enqueue(events);
+        while (!save.Done)
+        {
+            if (_writeLock.TryEnter())
+            {
+                try
+                {
+                    while (!save.Done) await CommitQueuedSavesAsync().ConfigureAwait(false);
+                }
+                finally
+                {
+                    _writeLock.Exit();
+                }
+            }
+            else
+            {
+                // Queued, it may already be in a transaction: it is only given up on before that.
+                await save.WaitAsync(TimeSpan.FromMilliseconds(2)).ConfigureAwait(false);
+                if (!save.Done && cancellationToken.IsCancellationRequested && _saves.TryWithdraw(save))
+                    cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+        if (save.Error is not null) ExceptionDispatchInfo.Throw(save.Error);
+        return save.Last;
+    }
+
+    private async Task CommitQueuedSavesAsync()
+    {
+        var group = _saves.TakeQueued();
+        if (group.Count == 0) return;
+        try
+        {
+            GroupCommit.Completed(group, await AppendNowAsync(GroupCommit.Events(group)).ConfigureAwait(false));
+        }
+        catch (ConcurrencyException) when (group.Count > 1)
+        {
+            // Someone in the group is stale: give each save its own transaction and outcome.
+            foreach (var queued in group) await CommitAloneAsync(queued).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            foreach (var queued in group) queued.Complete(0, ex);
+        }
+    }
+
+    private async Task CommitAloneAsync(QueuedSave save)
+    {
+        try
+        {
+            save.Complete(await AppendNowAsync(save.Events).ConfigureAwait(false), null);
+        }
+        catch (Exception ex)
+        {
+            save.Complete(0, ex);
+        }
     }
 
     private void CommitQueuedSaves()
@@ -229,12 +307,32 @@ internal sealed partial class SqlEventStore : EventStore
 
     public override void Dispose()
     {
-        lock (_writeLock)
+        _writeLock.Enter();
+        try
         {
             DropWriter();
         }
+        finally
+        {
+            _writeLock.Exit();
+        }
         _readers.Dispose();
     }
+}
+
+/// <summary>
+/// The write lock of an application's store: held by one processing step or one leading save at a
+/// time. Not bound to a thread, so an asynchronous save can hold it across its awaits.
+/// </summary>
+internal sealed class WriteGate
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public void Enter() => _gate.Wait();
+
+    public bool TryEnter() => _gate.Wait(0);
+
+    public void Exit() => _gate.Release();
 }
 
 /// <summary>Creates projection row tables through LinqToDB's mapping.</summary>

@@ -108,6 +108,28 @@ public sealed class PreparedCommand : IDisposable
         return value is DBNull ? null : value;
     }
 
+    /// <summary>Executes the statement in the connection's current transaction without blocking a thread; returns the rows affected.</summary>
+    public Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken = default)
+    {
+        Command.Transaction = _owner.Transaction;
+        return Command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Executes the statement without blocking a thread; returns the first column of the first row (null for none or SQL NULL).</summary>
+    public async Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken = default)
+    {
+        Command.Transaction = _owner.Transaction;
+        var value = await Command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return value is DBNull ? null : value;
+    }
+
+    /// <summary>Executes the statement and reads its rows, without blocking a thread while it runs.</summary>
+    public Task<DbDataReader> ExecuteReaderAsync(CancellationToken cancellationToken = default)
+    {
+        Command.Transaction = _owner.Transaction;
+        return Command.ExecuteReaderAsync(cancellationToken);
+    }
+
     /// <summary>Executes the statement and reads its rows.</summary>
     public DbDataReader ExecuteReader()
     {

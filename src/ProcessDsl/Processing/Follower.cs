@@ -149,12 +149,16 @@ internal sealed class Follower
             {
                 for (var i = 0; i < count; i++)
                 {
+                    var activity = ProcessDslTelemetry.StartProcessing(Application, Upstream, items[i], out var stepActivity);
                     try
                     {
+                        scope.Cause = new EventCause(Upstream, items[i], activity?.Context ?? default);
                         _application.Dispatch(items[i], new ProcessingEvent(scope, Upstream, items[i]));
+                        ProcessDslTelemetry.EndProcessing(activity, stepActivity, null);
                     }
                     catch (Exception ex)
                     {
+                        ProcessDslTelemetry.EndProcessing(activity, stepActivity, ex);
                         // A database fault of the library's own calls, or a cancellation that is not
                         // ours (an HTTP timeout): the policy did nothing wrong; retry the step as for
                         // any passing fault, never counting it against the event.
@@ -170,7 +174,7 @@ internal sealed class Follower
                 // The scope is only current while policies run.
                 scope.Dispose();
             }
-            pending = PendingEvents.Of(scope.Aggregates);
+            pending = PendingEvents.Of(scope.Aggregates, scope);
             try
             {
                 last = step.Commit(pending.Events, new TrackingUpdate(Upstream, position, newPosition));
@@ -236,19 +240,23 @@ internal sealed class Follower
         using (var step = Store.BeginStep())
         {
             var scope = new ProcessingScope(_application, step);
+            var activity = ProcessDslTelemetry.StartProcessing(Application, Upstream, notification, out var previous);
             try
             {
+                scope.Cause = new EventCause(Upstream, notification, activity?.Context ?? default);
                 _application.Dispatch(notification, new ProcessingEvent(scope, Upstream, notification));
+                ProcessDslTelemetry.EndProcessing(activity, previous, null);
             }
             catch (Exception ex)
             {
+                ProcessDslTelemetry.EndProcessing(activity, previous, ex);
                 throw new ProcessingException(Application, Upstream, notification.Id, notification.Topic, ex);
             }
             finally
             {
                 scope.Dispose();
             }
-            pending = PendingEvents.Of(scope.Aggregates);
+            pending = PendingEvents.Of(scope.Aggregates, scope);
             if (!step.Unpark(Upstream, notificationId)) return false;
             last = step.Commit(pending.Events, tracking: null);
         }

@@ -11,6 +11,7 @@ internal sealed class ProcessingScope : IDisposable
 
     private readonly ProcessingScope? _outer;
     private readonly Dictionary<Guid, Aggregate> _byId = [];
+    private Dictionary<DomainEvent, EventCause>? _causes;
 
     public ProcessingScope(Application owner, StepTransaction step)
     {
@@ -46,8 +47,47 @@ internal sealed class ProcessingScope : IDisposable
 
     public bool TryGet(Guid id, out Aggregate aggregate) => _byId.TryGetValue(id, out aggregate!);
 
+    /// <summary>The upstream event whose policy runs now: events triggered meanwhile were caused by it.</summary>
+    public EventCause? Cause { get; set; }
+
+    /// <summary>Called by an aggregate as it triggers an event on this thread while a policy runs.</summary>
+    public static void Triggered(DomainEvent domainEvent)
+    {
+        var scope = t_current;
+        if (scope?.Cause is { } cause) (scope._causes ??= new(ReferenceEqualityComparer.Instance))[domainEvent] = cause;
+    }
+
+    /// <summary>The metadata to store with an event this step records: its cause's, or none.</summary>
+    public EventMetadata? MetadataOf(DomainEvent domainEvent) =>
+        _causes is not null && _causes.TryGetValue(domainEvent, out var cause) ? cause.Metadata : null;
+
     public void Dispose()
     {
         if (t_current == this) t_current = _outer;
+    }
+}
+
+/// <summary>
+/// One upstream event as the cause of the events its policy records: their metadata (built once, on
+/// first use) links them to it and carries its correlation id and trace on.
+/// </summary>
+internal sealed class EventCause(string upstream, Notification notification, System.Diagnostics.ActivityContext processing)
+{
+    private EventMetadata? _metadata;
+
+    public EventMetadata Metadata => _metadata ??= Build();
+
+    private EventMetadata Build()
+    {
+        var upstreamMetadata = notification.Metadata;
+        var identity = upstream + ":" + notification.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string? traceParent = upstreamMetadata?.TraceParent, traceState = upstreamMetadata?.TraceState;
+        if (processing != default)
+        {
+            traceParent = "00-" + processing.TraceId.ToHexString() + "-" + processing.SpanId.ToHexString() +
+                          ((processing.TraceFlags & System.Diagnostics.ActivityTraceFlags.Recorded) != 0 ? "-01" : "-00");
+            traceState = processing.TraceState;
+        }
+        return new EventMetadata(traceParent, traceState, upstreamMetadata?.CorrelationId ?? identity, identity);
     }
 }

@@ -124,7 +124,7 @@ internal sealed class MemoryEventStore(MemoryPersistence persistence, string app
         if (events.Count == 0) return 0;
         foreach (var e in events)
         {
-            var notification = new Notification(_events.Count + 1, e.OriginatorId, e.OriginatorVersion, e.Topic, e.State, e.Version);
+            var notification = new Notification(_events.Count + 1, e.OriginatorId, e.OriginatorVersion, e.Topic, e.State, e.Version, e.Metadata);
             _events.Add(notification);
             if (!_byAggregate.TryGetValue(e.OriginatorId, out var list)) _byAggregate[e.OriginatorId] = list = [];
             list.Add(notification);

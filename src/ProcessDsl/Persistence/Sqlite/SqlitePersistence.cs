@@ -123,11 +123,15 @@ public sealed class SqlitePersistence : Persistence
                 topic TEXT NOT NULL,
                 state BLOB NOT NULL,
                 "timestamp" INTEGER NOT NULL,
-                version INTEGER NOT NULL DEFAULT 1)
+                version INTEGER NOT NULL DEFAULT 1,
+                metadata TEXT NULL)
             """);
-        // Tables made before event versions existed: their events are version 1.
+        // Tables made before event versions existed: their events are version 1. Tables made before
+        // metadata existed: their events have none.
         if (db.Execute<long>($"SELECT COUNT(*) FROM pragma_table_info('{tables.EventsName}') WHERE name = 'version'") == 0)
             db.Execute($"ALTER TABLE {tables.Events} ADD COLUMN version INTEGER NOT NULL DEFAULT 1");
+        if (db.Execute<long>($"SELECT COUNT(*) FROM pragma_table_info('{tables.EventsName}') WHERE name = 'metadata'") == 0)
+            db.Execute($"ALTER TABLE {tables.Events} ADD COLUMN metadata TEXT NULL");
         db.Execute($"CREATE UNIQUE INDEX IF NOT EXISTS \"{tables.EventsName}_aggregate\" ON {tables.Events} (originator_id, originator_version)");
         db.Execute($"""
             CREATE TABLE IF NOT EXISTS {tables.Tracking} (
