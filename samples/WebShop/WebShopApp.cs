@@ -49,14 +49,18 @@ public static class WebShopApp
 
         var app = builder.Build();
 
-        app.MapPost("/orders", (PlaceOrder? request, Orders orders) =>
+        // The request's trace (ASP.NET Core continues a caller's traceparent) and its X-Correlation-Id
+        // are stored with the order's events and carried on through every application.
+        app.MapPost("/orders", async (PlaceOrder? request, Orders orders, HttpContext http, CancellationToken cancellationToken) =>
         {
             var amount = request?.Amount ?? 10m;
             if (amount <= 0) return Results.ValidationProblem(new Dictionary<string, string[]> { ["amount"] = ["The amount must be positive."] });
-            var id = orders.CreateNewOrder(amount);
+            var correlation = http.Request.Headers["X-Correlation-Id"].ToString();
+            using var scope = correlation.Length > 0 ? EventMetadata.Correlate(correlation) : null;
+            var id = await orders.CreateNewOrderAsync(amount, cancellationToken);
             return Results.Created($"/orders/{id}", new { id });
         });
-        app.MapGet("/orders/{id:guid}", (Guid id, Orders orders) => orders.FindOrder(id) is { } order
+        app.MapGet("/orders/{id:guid}", async (Guid id, Orders orders, CancellationToken cancellationToken) => await orders.FindOrderAsync(id, cancellationToken) is { } order
             ? Results.Ok(new OrderView(order.Id, order.Amount, order.PaymentId is not null ? "paid" : order.ReservationId is not null ? "reserved" : "new", order.ReservationId, order.PaymentId))
             : Results.NotFound());
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using ProcessDsl.Hosting.Tests.Support;
 
@@ -39,6 +40,45 @@ public sealed class WebShopTests
 
         using var log = JsonDocument.Parse(await shop.Client.GetStringAsync("/logs/Orders/1,10"));
         Assert.Equal(ids[0], log.RootElement.GetProperty("items")[0].GetProperty("originatorId").GetGuid());
+    }
+
+    [Fact]
+    public async Task One_trace_and_one_correlation_id_follow_an_order_from_the_http_request_through_every_application()
+    {
+        await using var shop = await WebShopServer.StartAsync();
+        const string traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        using var post = new HttpRequestMessage(HttpMethod.Post, "/orders") { Content = JsonContent.Create(new { amount = 20m }) };
+        post.Headers.Add("traceparent", $"00-{traceId}-00f067aa0ba902b7-01");   // the caller's trace
+        post.Headers.Add("X-Correlation-Id", "checkout-77");
+        using var response = await shop.Client.SendAsync(post);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        using var created = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var id = created.RootElement.GetProperty("id").GetGuid();
+
+        // Every application's events of this order, as served in its notification log.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        List<JsonElement> items;
+        do
+        {
+            items = [];
+            foreach (var application in new[] { "Orders", "Reservations", "Payments" })
+            {
+                using var log = JsonDocument.Parse(await shop.Client.GetStringAsync($"/logs/{application}/1,10"));
+                items.AddRange(log.RootElement.GetProperty("items").EnumerateArray().Select(i => i.Clone())
+                    .Where(i => i.GetProperty("originatorId").GetGuid() == id || Convert.FromBase64String(i.GetProperty("state").GetString()!).AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(id.ToString())) >= 0));
+            }
+            if (items.Count < 5) await Task.Delay(50);
+        }
+        while (items.Count < 5 && DateTime.UtcNow < deadline);
+
+        Assert.Equal(5, items.Count);   // Created, Reserved, Paid; the reservation; the payment
+        Assert.All(items, item =>
+        {
+            var metadata = item.GetProperty("metadata");
+            Assert.Equal("checkout-77", metadata.GetProperty("correlationId").GetString());
+            Assert.Equal(traceId, metadata.GetProperty("traceparent").GetString()!.Split('-')[1]);
+        });
+        Assert.Equal(4, items.Count(i => i.GetProperty("metadata").TryGetProperty("causationId", out _)));   // all but the command's own
     }
 
     [Fact]
