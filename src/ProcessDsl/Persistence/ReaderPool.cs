@@ -17,10 +17,7 @@ internal sealed class ReaderPool(Persistence persistence, string application, St
     {
         for (var attempt = 1; ; attempt++)
         {
-            // A retry takes a new connection: the other held ones were likely cut too.
-            StoreCommands? session = null;
-            var held = attempt == 1 && _idle.TryTake(out session);
-            session ??= new StoreCommands(persistence.OpenConnection(application, StoreConnectionKind.Reader), persistence.GuidParameterType);
+            var (session, held) = Take(attempt);
             T result;
             try
             {
@@ -28,12 +25,7 @@ internal sealed class ReaderPool(Persistence persistence, string application, St
             }
             catch (Exception ex)
             {
-                session.Dispose();
-                if (attempt == 1 && held && persistence.Classify(ex, tables) == StoreFault.BrokenConnection)
-                {
-                    Clear();
-                    continue;
-                }
+                if (Retry(ex, session, attempt, held)) continue;
                 throw;
             }
             Return(session);
@@ -46,9 +38,7 @@ internal sealed class ReaderPool(Persistence persistence, string application, St
     {
         for (var attempt = 1; ; attempt++)
         {
-            StoreCommands? session = null;
-            var held = attempt == 1 && _idle.TryTake(out session);
-            session ??= new StoreCommands(persistence.OpenConnection(application, StoreConnectionKind.Reader), persistence.GuidParameterType);
+            var (session, held) = Take(attempt);
             T result;
             try
             {
@@ -56,17 +46,29 @@ internal sealed class ReaderPool(Persistence persistence, string application, St
             }
             catch (Exception ex)
             {
-                session.Dispose();
-                if (attempt == 1 && held && persistence.Classify(ex, tables) == StoreFault.BrokenConnection)
-                {
-                    Clear();
-                    continue;
-                }
+                if (Retry(ex, session, attempt, held)) continue;
                 throw;
             }
             Return(session);
             return result;
         }
+    }
+
+    /// <summary>A held connection on the first attempt when there is one (a retry takes a new one: the other held ones were likely cut too).</summary>
+    private (StoreCommands Session, bool Held) Take(int attempt)
+    {
+        StoreCommands? session = null;
+        var held = attempt == 1 && _idle.TryTake(out session);
+        return (session ?? new StoreCommands(persistence.OpenConnection(application, StoreConnectionKind.Reader), persistence.GuidParameterType), held);
+    }
+
+    /// <summary>After a failed read: drops its connection; true to retry once when a held connection turned out broken.</summary>
+    private bool Retry(Exception ex, StoreCommands session, int attempt, bool held)
+    {
+        session.Dispose();
+        if (attempt != 1 || !held || persistence.Classify(ex, tables) != StoreFault.BrokenConnection) return false;
+        Clear();
+        return true;
     }
 
     private void Return(StoreCommands session)
