@@ -173,7 +173,7 @@ internal sealed class EventStatements(StoreTables tables)
     private static void Add(DbCommand command, string name, DbType type)
     {
         var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
+        parameter.ParameterName = "@" + name;
         parameter.DbType = type;
         command.Parameters.Add(parameter);
     }

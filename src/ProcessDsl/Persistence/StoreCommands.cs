@@ -36,7 +36,9 @@ public sealed class StoreCommands : IDisposable
             foreach (var (name, type) in parameters)
             {
                 var parameter = command.CreateParameter();
-                parameter.ParameterName = name;
+                // Named as it stands in the SQL (@name): Microsoft.Data.Sqlite then binds it with one
+                // look-up instead of trying each prefix; Npgsql takes either form.
+                parameter.ParameterName = name.StartsWith('@') ? name : "@" + name;
                 // A Guid is bound as the provider says (SQLite: the 16-byte BLOB LinqToDB writes; PostgreSQL: uuid).
                 parameter.DbType = type == DbType.Guid ? _guidType : type;
                 command.Parameters.Add(parameter);
