@@ -28,7 +28,7 @@ public sealed class MemoryPersistence : Persistence
     /// <inheritdoc/>
     public override string Description => "memory";
 
-    internal override EventStore CreateStore(string application) => new MemoryEventStore(this, application, () => _rows.Store(application));
+    internal override EventStore CreateStore(string application) => new MemoryEventStore(this, application, () => new MemoryRows(_rows, application));
 
     /// <inheritdoc/>
     protected internal override DataConnection OpenConnection(string application, StoreConnectionKind kind) => _rows.OpenConnection(application, kind);

@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using LinqToDB;
+using LinqToDB.Data;
+
+namespace ProcessDsl;
+
+/// <summary>
+/// The projection rows of one application of a <see cref="MemoryPersistence"/>: a SQLite database
+/// of its own (in the rows folder), written through one held connection, only ever under the
+/// application store's lock. A step's rows go in one transaction begun and ended by held prepared
+/// statements (no LinqToDB transaction object, no statement compiled per step); only a step that
+/// touches rows opens one. Users' queries outside steps use pooled connections of their own.
+/// </summary>
+internal sealed class MemoryRows : IDisposable
+{
+    private readonly SqlitePersistence _sqlite;
+    private readonly string _application;
+    private readonly StoreTables _tables;
+    private readonly ConcurrentDictionary<Type, bool> _known = new();
+    private StoreCommands? _writer;
+
+    public MemoryRows(SqlitePersistence sqlite, string application)
+    {
+        _sqlite = sqlite;
+        _application = application;
+        _tables = sqlite.TablesOf(application);
+    }
+
+    public bool IsTransient(Exception exception) => _sqlite.IsTransient(exception, _tables);
+
+    /// <summary>A query outside any step: the table is made first if missing.</summary>
+    public IQueryable<T> Query<T>(Lock storeLock) where T : class
+    {
+        EnsureRowTable<T>(storeLock);
+        var context = new DataContext(_sqlite.QueryOptions(_application));
+        return context.GetTable<T>();
+    }
+
+    /// <summary>Creates the table of a row type in a transaction of its own, unless known to exist.</summary>
+    public void EnsureRowTable<T>(Lock storeLock) where T : class
+    {
+        if (_known.ContainsKey(typeof(T))) return;
+        lock (storeLock)
+        {
+            if (_known.ContainsKey(typeof(T))) return;
+            var step = Begin();
+            try
+            {
+                step.EnsureTable(typeof(T), RowTables.Create<T>);
+                step.Commit();
+            }
+            finally
+            {
+                step.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Begins a step's row transaction (the caller holds the store's lock).</summary>
+    public Step Begin()
+    {
+        var db = _writer ??= new StoreCommands(_sqlite.OpenConnection(_application, StoreConnectionKind.Writer), _sqlite.GuidParameterType);
+        try
+        {
+            db.Prepare("BEGIN IMMEDIATE").ExecuteNonQuery();
+        }
+        catch
+        {
+            DropWriter();
+            throw;
+        }
+        return new Step(this, db);
+    }
+
+    public void Dispose() => DropWriter();
+
+    private void DropWriter()
+    {
+        var writer = _writer;
+        _writer = null;
+        try
+        {
+            writer?.Dispose();
+        }
+        catch (Exception)
+        {
+            // A broken connection may fail to close; it is gone either way.
+        }
+    }
+
+    /// <summary>One step's rows: changes are written before a query of the step and at commit.</summary>
+    internal sealed class Step(MemoryRows owner, StoreCommands db) : IDisposable
+    {
+        private readonly List<RowChange> _rows = [];
+        private List<Type>? _newTables;
+        private bool _open = true;
+
+        public IQueryable<T> Query<T>() where T : class
+        {
+            FlushRows();
+            EnsureTable(typeof(T), RowTables.Create<T>);
+            return db.Db.GetTable<T>();
+        }
+
+        public void Add(RowChange row) => _rows.Add(row);
+
+        public void FlushRows()
+        {
+            if (_rows.Count == 0) return;
+            foreach (var row in _rows)
+            {
+                EnsureTable(row.RowType, row.EnsureTable);
+                row.Apply(db.Db);
+            }
+            _rows.Clear();
+        }
+
+        /// <summary>Writes what is left and commits; a failure leaves nothing of the step (rolled back on dispose).</summary>
+        public void Commit()
+        {
+            FlushRows();
+            db.Prepare("COMMIT").ExecuteNonQuery();
+            _open = false;
+            if (_newTables is not null)
+                foreach (var type in _newTables) owner._known[type] = true;
+        }
+
+        /// <summary>Created inside the step's transaction: a rolled-back step never leaves a table believed to exist.</summary>
+        internal void EnsureTable(Type type, Action<DataConnection> create)
+        {
+            if (owner._known.ContainsKey(type) || (_newTables?.Contains(type) ?? false)) return;
+            owner._sqlite.CreateRowTable(db.Db, create);
+            (_newTables ??= []).Add(type);
+        }
+
+        public void Dispose()
+        {
+            if (!_open) return;
+            _open = false;
+            try
+            {
+                // SQLite may have ended the transaction itself after some errors.
+                if (db.Db.OpenDbConnection() is Microsoft.Data.Sqlite.SqliteConnection { Handle: { } handle } && SQLitePCL.raw.sqlite3_get_autocommit(handle) != 0) return;
+                db.Prepare("ROLLBACK").ExecuteNonQuery();
+            }
+            catch (Exception)
+            {
+                // The connection is unusable: a new one is opened for the next step.
+                owner.DropWriter();
+            }
+        }
+    }
+}
