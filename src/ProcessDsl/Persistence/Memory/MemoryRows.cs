@@ -17,7 +17,7 @@ internal sealed class MemoryRows : IDisposable
     private readonly string _application;
     private readonly StoreTables _tables;
     private readonly ConcurrentDictionary<Type, bool> _known = new();
-    private StoreCommands? _writer;
+    private Writer? _writer;
 
     public MemoryRows(SqlitePersistence sqlite, string application)
     {
@@ -59,17 +59,17 @@ internal sealed class MemoryRows : IDisposable
     /// <summary>Begins a step's row transaction (the caller holds the store's lock).</summary>
     public Step Begin()
     {
-        var db = _writer ??= new StoreCommands(_sqlite.OpenConnection(_application, StoreConnectionKind.Writer), _sqlite.GuidParameterType);
+        var writer = _writer ??= new Writer(new StoreCommands(_sqlite.OpenConnection(_application, StoreConnectionKind.Writer), _sqlite.GuidParameterType));
         try
         {
-            db.Prepare("BEGIN IMMEDIATE").ExecuteNonQuery();
+            writer.Run(writer.BeginStatement);
         }
         catch
         {
             DropWriter();
             throw;
         }
-        return new Step(this, db);
+        return new Step(this, writer);
     }
 
     public void Dispose() => DropWriter();
@@ -89,8 +89,63 @@ internal sealed class MemoryRows : IDisposable
     }
 
     /// <summary>One step's rows: changes are written before a query of the step and at commit.</summary>
-    internal sealed class Step(MemoryRows owner, StoreCommands db) : IDisposable
+    /// <summary>The held connection, with its transaction statements prepared once and run straight on SQLite.</summary>
+    internal sealed class Writer : IDisposable
     {
+        private readonly SQLitePCL.sqlite3 _handle;
+
+        public Writer(StoreCommands commands)
+        {
+            Commands = commands;
+            _handle = ((Microsoft.Data.Sqlite.SqliteConnection)commands.Db.OpenDbConnection()).Handle!;
+            BeginStatement = Prepare("BEGIN IMMEDIATE");
+            CommitStatement = Prepare("COMMIT");
+            RollbackStatement = Prepare("ROLLBACK");
+        }
+
+        public StoreCommands Commands { get; }
+
+        public SQLitePCL.sqlite3_stmt BeginStatement { get; }
+
+        public SQLitePCL.sqlite3_stmt CommitStatement { get; }
+
+        public SQLitePCL.sqlite3_stmt RollbackStatement { get; }
+
+        /// <summary>Whether a transaction is open (SQLite ends one itself after some errors).</summary>
+        public bool InTransaction => SQLitePCL.raw.sqlite3_get_autocommit(_handle) == 0;
+
+        public void Run(SQLitePCL.sqlite3_stmt statement)
+        {
+            var rc = SQLitePCL.raw.sqlite3_step(statement);
+            SQLitePCL.raw.sqlite3_reset(statement);
+            if (rc != SQLitePCL.raw.SQLITE_DONE) Microsoft.Data.Sqlite.SqliteException.ThrowExceptionForRC(rc, _handle);
+        }
+
+        private SQLitePCL.sqlite3_stmt Prepare(string sql)
+        {
+            var rc = SQLitePCL.raw.sqlite3_prepare_v2(_handle, sql, out var statement);
+            Microsoft.Data.Sqlite.SqliteException.ThrowExceptionForRC(rc, _handle);
+            return statement;
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                BeginStatement.Dispose();
+                CommitStatement.Dispose();
+                RollbackStatement.Dispose();
+            }
+            finally
+            {
+                Commands.Dispose();
+            }
+        }
+    }
+
+    internal sealed class Step(MemoryRows owner, Writer writer) : IDisposable
+    {
+        private readonly StoreCommands _db = writer.Commands;
         private readonly List<RowChange> _rows = [];
         private List<Type>? _newTables;
         private bool _open = true;
@@ -99,7 +154,7 @@ internal sealed class MemoryRows : IDisposable
         {
             FlushRows();
             EnsureTable(typeof(T), RowTables.Create<T>);
-            return db.Db.GetTable<T>();
+            return _db.Db.GetTable<T>();
         }
 
         public void Add(RowChange row) => _rows.Add(row);
@@ -110,7 +165,7 @@ internal sealed class MemoryRows : IDisposable
             foreach (var row in _rows)
             {
                 EnsureTable(row.RowType, row.EnsureTable);
-                row.Apply(db.Db);
+                row.Apply(_db.Db);
             }
             _rows.Clear();
         }
@@ -119,7 +174,7 @@ internal sealed class MemoryRows : IDisposable
         public void Commit()
         {
             FlushRows();
-            db.Prepare("COMMIT").ExecuteNonQuery();
+            writer.Run(writer.CommitStatement);
             _open = false;
             if (_newTables is not null)
                 foreach (var type in _newTables) owner._known[type] = true;
@@ -129,7 +184,7 @@ internal sealed class MemoryRows : IDisposable
         internal void EnsureTable(Type type, Action<DataConnection> create)
         {
             if (owner._known.ContainsKey(type) || (_newTables?.Contains(type) ?? false)) return;
-            owner._sqlite.CreateRowTable(db.Db, create);
+            owner._sqlite.CreateRowTable(_db.Db, create);
             (_newTables ??= []).Add(type);
         }
 
@@ -140,8 +195,7 @@ internal sealed class MemoryRows : IDisposable
             try
             {
                 // SQLite may have ended the transaction itself after some errors.
-                if (db.Db.OpenDbConnection() is Microsoft.Data.Sqlite.SqliteConnection { Handle: { } handle } && SQLitePCL.raw.sqlite3_get_autocommit(handle) != 0) return;
-                db.Prepare("ROLLBACK").ExecuteNonQuery();
+                if (writer.InTransaction) writer.Run(writer.RollbackStatement);
             }
             catch (Exception)
             {
