@@ -5,11 +5,13 @@ using LinqToDB.Data;
 namespace ProcessDsl;
 
 /// <summary>
-/// The projection rows of one application of a <see cref="MemoryPersistence"/>: a SQLite database
-/// of its own (in the rows folder), written through one held connection, only ever under the
-/// application store's lock. A step's rows go in one transaction begun and ended by held prepared
+/// The projection rows of one application of a <see cref="MemoryPersistence"/>: an in-memory SQLite
+/// database of its own (shared cache, kept alive by a held connection), written through one held
+/// connection, only ever under the application store's lock. A step's rows go in one transaction begun and ended by held prepared
 /// statements (no LinqToDB transaction object, no statement compiled per step); only a step that
-/// touches rows opens one. Users' queries outside steps use pooled connections of their own.
+/// touches rows opens one. Users' queries outside steps use pooled connections of their own; one
+/// that meets a step's table lock waits for it (Microsoft.Data.Sqlite retries), and a step that
+/// meets a query's lock waits likewise.
 /// </summary>
 internal sealed class MemoryRows : IDisposable
 {
@@ -18,6 +20,7 @@ internal sealed class MemoryRows : IDisposable
     private readonly StoreTables _tables;
     private readonly ConcurrentDictionary<Type, bool> _known = new();
     private Writer? _writer;
+    private DataConnection? _keeper;
 
     public MemoryRows(SqlitePersistence sqlite, string application)
     {
@@ -59,6 +62,8 @@ internal sealed class MemoryRows : IDisposable
     /// <summary>Begins a step's row transaction (the caller holds the store's lock).</summary>
     public Step Begin()
     {
+        // The in-memory database lives while a connection to it is open: this one, never dropped.
+        _keeper ??= _sqlite.OpenConnection(_application, StoreConnectionKind.Reader);
         var writer = _writer ??= new Writer(new StoreCommands(_sqlite.OpenConnection(_application, StoreConnectionKind.Writer), _sqlite.GuidParameterType));
         try
         {
@@ -72,7 +77,12 @@ internal sealed class MemoryRows : IDisposable
         return new Step(this, writer);
     }
 
-    public void Dispose() => DropWriter();
+    public void Dispose()
+    {
+        DropWriter();
+        _keeper?.Dispose();
+        _keeper = null;
+    }
 
     private void DropWriter()
     {
@@ -118,8 +128,20 @@ internal sealed class MemoryRows : IDisposable
         {
             var rc = SQLitePCL.raw.sqlite3_step(statement);
             SQLitePCL.raw.sqlite3_reset(statement);
-            if (rc != SQLitePCL.raw.SQLITE_DONE) Microsoft.Data.Sqlite.SqliteException.ThrowExceptionForRC(rc, _handle);
+            if (rc == SQLitePCL.raw.SQLITE_DONE) return;
+            // A user's query reading a table of the shared cache holds its table lock for a moment.
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while ((rc & 0xFF) == SQLitePCL.raw.SQLITE_LOCKED && waited.Elapsed < LockedTimeout)
+            {
+                Thread.Sleep(1);
+                rc = SQLitePCL.raw.sqlite3_step(statement);
+                SQLitePCL.raw.sqlite3_reset(statement);
+                if (rc == SQLitePCL.raw.SQLITE_DONE) return;
+            }
+            Microsoft.Data.Sqlite.SqliteException.ThrowExceptionForRC(rc, _handle);
         }
+
+        private static readonly TimeSpan LockedTimeout = TimeSpan.FromSeconds(60);
 
         private SQLitePCL.sqlite3_stmt Prepare(string sql)
         {
