@@ -86,11 +86,12 @@ internal sealed class RowStatements
         command.ExecuteNonQuery();
     }
 
-    private static readonly string[] s_p = [.. Enumerable.Range(0, 64).Select(i => "p" + i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
-    private static readonly string[] s_k = [.. Enumerable.Range(0, 64).Select(i => "k" + i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+    // Named as they stand in the SQL, so Microsoft.Data.Sqlite binds each with one look-up.
+    private static readonly string[] s_p = [.. Enumerable.Range(0, 64).Select(i => "@p" + i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+    private static readonly string[] s_k = [.. Enumerable.Range(0, 64).Select(i => "@k" + i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
 
     private static string ParameterName(string prefix, int i) =>
-        i < 64 ? (prefix == "p" ? s_p : s_k)[i] : prefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        i < 64 ? (prefix == "p" ? s_p : s_k)[i] : "@" + prefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static DataParameter[] Parameters(ColumnDescriptor[] columns, string prefix, object row)
     {
