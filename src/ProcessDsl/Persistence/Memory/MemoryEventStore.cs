@@ -174,7 +174,7 @@ internal sealed class MemoryEventStore(MemoryPersistence persistence, string app
 internal sealed class MemoryStepTransaction(MemoryEventStore store) : StepTransaction
 {
     private MemoryRows.Step? _rows;
-    private readonly List<long> _unparked = [];
+    private List<long>? _unparked;
     private string? _unparkedUpstream;
 
     private MemoryRows.Step Rows => _rows ??= store.Rows.Begin();
@@ -191,7 +191,7 @@ internal sealed class MemoryStepTransaction(MemoryEventStore store) : StepTransa
     {
         if (!store.IsParked(upstream, notificationId)) return false;
         _unparkedUpstream = upstream;
-        _unparked.Add(notificationId);
+        (_unparked ??= []).Add(notificationId);
         return true;
     }
 
@@ -204,7 +204,8 @@ internal sealed class MemoryStepTransaction(MemoryEventStore store) : StepTransa
         _rows?.Commit();
         if (tracking is not null) store.Move(tracking);
         if (parked is not null) store.Park(parked);
-        foreach (var id in _unparked) store.Unpark(_unparkedUpstream!, id);
+        if (_unparked is not null)
+            foreach (var id in _unparked) store.Unpark(_unparkedUpstream!, id);
         return store.Publish(events);
     }
 
