@@ -189,7 +189,8 @@ public sealed class MultiprocessPostgresTests
         /// <summary>
         /// Saves a new order, retrying a command that failed during the outage. A retry that finds
         /// the order already stored (<see cref="ConcurrencyException"/>) means the failed attempt had
-        /// committed after all (a failure at COMMIT is ambiguous): the order is saved exactly once.
+        /// committed after all (a failure at COMMIT is ambiguous, and says so with
+        /// <see cref="CommitOutcomeUnknownException"/>): the order is saved exactly once.
         /// </summary>
         private static async Task SaveWithRetries(Orders orders, Order order, ConcurrentQueue<Exception> failures)
         {
@@ -206,7 +207,7 @@ public sealed class MultiprocessPostgresTests
                 {
                     return;
                 }
-                catch (NpgsqlException ex) when (DateTime.UtcNow < deadline)
+                catch (Exception ex) when (ex is NpgsqlException or CommitOutcomeUnknownException && DateTime.UtcNow < deadline)
                 {
                     failed = true;
                     failures.Enqueue(ex);

@@ -17,6 +17,8 @@ internal sealed class PendingEvents
     /// <summary>Each aggregate with the number of its pending events included here.</summary>
     public IReadOnlyList<(Aggregate Aggregate, int Count)> Counts { get; }
 
+    private static readonly PendingEvents s_none = new([], [], []);
+
     /// <summary>
     /// The pending events of the aggregates; with <paramref name="step"/> (a processing step), each
     /// event carries the metadata of the upstream event whose policy triggered it, otherwise (a
@@ -24,15 +26,20 @@ internal sealed class PendingEvents
     /// </summary>
     public static PendingEvents Of(IEnumerable<Aggregate> aggregates, ProcessingScope? step = null)
     {
+        // A step whose batch had nothing for its policies only moves its position.
+        if (aggregates is IReadOnlyCollection<Aggregate> { Count: 0 }) return s_none;
         var command = step is null ? EventMetadata.ForCommand() : null;
         var events = new List<NewEvent>();
         var domainEvents = new List<DomainEvent>();
         var counts = new List<(Aggregate, int)>();
-        var seen = new HashSet<Aggregate>(ReferenceEqualityComparer.Instance);
+        // A save or a step has a few aggregates: a set to skip repeats only when there are many.
+        var seen = aggregates is IReadOnlyCollection<Aggregate> { Count: <= 8 } ? null : new HashSet<Aggregate>(ReferenceEqualityComparer.Instance);
+        var index = 0;
         foreach (var aggregate in aggregates)
         {
             ArgumentNullException.ThrowIfNull(aggregate);
-            if (!seen.Add(aggregate)) continue;
+            if (seen is not null ? !seen.Add(aggregate) : SeenBefore(aggregates, aggregate, index)) { index++; continue; }
+            index++;
             var pending = aggregate.PendingEvents;
             if (pending.Count == 0) continue;
             foreach (var e in pending)
@@ -45,5 +52,16 @@ internal sealed class PendingEvents
             counts.Add((aggregate, pending.Count));
         }
         return new PendingEvents(events, domainEvents, counts);
+    }
+
+    private static bool SeenBefore(IEnumerable<Aggregate> aggregates, Aggregate aggregate, int index)
+    {
+        var i = 0;
+        foreach (var earlier in aggregates)
+        {
+            if (i++ == index) return false;
+            if (ReferenceEquals(earlier, aggregate)) return true;
+        }
+        return false;
     }
 }

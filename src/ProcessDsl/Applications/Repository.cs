@@ -71,7 +71,13 @@ public sealed class Repository
     /// <summary>Adds newly committed events to cached aggregates.</summary>
     internal void Remember(PendingEvents pending)
     {
-        if (Capacity <= 0) return;
+        if (Capacity <= 0 || pending.DomainEvents.Count == 0) return;
+        if (pending.Counts.Count == 1)
+        {
+            // One aggregate (the usual save): its events are the whole list, nothing to group.
+            lock (_lock) Add(pending.DomainEvents[0].OriginatorId, pending.DomainEvents);
+            return;
+        }
         var byAggregate = new Dictionary<Guid, List<DomainEvent>>();
         foreach (var e in pending.DomainEvents)
         {
@@ -80,17 +86,19 @@ public sealed class Repository
         }
         lock (_lock)
         {
-            foreach (var (id, added) in byAggregate)
-            {
-                var cached = _index.TryGetValue(id, out var node) ? node.Value.Events : [];
-                if (cached.Count + 1 == added[0].OriginatorVersion)
-                    Put(id, cached.Count == 0 ? added : [.. cached, .. added]);
-                else if (node is not null)
-                {
-                    _index.Remove(id);
-                    _recency.Remove(node);
-                }
-            }
+            foreach (var (id, added) in byAggregate) Add(id, added);
+        }
+    }
+
+    private void Add(Guid id, IReadOnlyList<DomainEvent> added)
+    {
+        var cached = _index.TryGetValue(id, out var node) ? node.Value.Events : [];
+        if (cached.Count + 1 == added[0].OriginatorVersion)
+            Put(id, cached.Count == 0 ? added : [.. cached, .. added]);
+        else if (node is not null)
+        {
+            _index.Remove(id);
+            _recency.Remove(node);
         }
     }
 

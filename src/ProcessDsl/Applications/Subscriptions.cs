@@ -13,17 +13,21 @@ public static class Subscriptions
 {
     private static readonly ConcurrentDictionary<Type, Action<DomainEvent>[]> s_handlers = new();
 
+    // ConcurrentDictionary.IsEmpty takes every lock of the table: far too dear for every save.
+    private static volatile bool s_any;
+
     /// <summary>Calls <paramref name="handler"/> for every saved event of exactly type <typeparamref name="TEvent"/>.</summary>
     public static void Subscribe<TEvent>(Action<TEvent> handler) where TEvent : DomainEvent
     {
         ArgumentNullException.ThrowIfNull(handler);
         Action<DomainEvent> wrapped = e => handler((TEvent)e);
         s_handlers.AddOrUpdate(typeof(TEvent), [wrapped], (_, existing) => [.. existing, wrapped]);
+        s_any = true;
     }
 
     internal static void Publish(IReadOnlyList<DomainEvent> events, ILogger logger)
     {
-        if (s_handlers.IsEmpty) return;
+        if (!s_any) return;
         foreach (var e in events)
         {
             if (!s_handlers.TryGetValue(e.GetType(), out var handlers)) continue;

@@ -183,7 +183,8 @@ internal static class ProcessDslTelemetry
             _application = application;
             _upstream = upstream;
             _batchSize = batchSize;
-            _activity = Source.StartActivity($"{application} follows {upstream}", ActivityKind.Consumer);
+            // The name is only formatted when someone listens.
+            _activity = Source.HasListeners() ? Source.StartActivity($"{application} follows {upstream}", ActivityKind.Consumer) : null;
             if (_activity is { IsAllDataRequested: true })
             {
                 _activity.SetTag("processdsl.application", application);
@@ -203,9 +204,8 @@ internal static class ProcessDslTelemetry
 
         public void Dispose()
         {
-            var tags = Tags(_application, _upstream);
-            if (StepDuration.Enabled) StepDuration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, tags);
-            if (BatchSize.Enabled) BatchSize.Record(_batchSize, tags);
+            if (StepDuration.Enabled) StepDuration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, Tags(_application, _upstream));
+            if (BatchSize.Enabled) BatchSize.Record(_batchSize, Tags(_application, _upstream));
             if (_activity is null) return;
             _activity.SetTag("processdsl.processed", Math.Max(0, _processed));
             if (_processed < _batchSize)

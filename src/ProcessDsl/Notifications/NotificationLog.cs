@@ -56,20 +56,16 @@ public sealed class NotificationLog : INotificationLog
         return Task.FromResult(Select(after, limit, topics));
     }
 
-    // A follower asks with the same set every step: keep its list form. Several followers of this
-    // log ask from several threads, so the pair is swapped as one immutable reference.
-    private sealed record TopicList(IReadOnlySet<string> Set, string[] List);
+    // A follower asks with the same set every step: keep its list form, per set (several followers
+    // of this log ask in turn, from several threads).
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlySet<string>, string[]> _topicLists = [];
 
-    private volatile TopicList? _lastTopics;
-
-    private string[] ListOf(IReadOnlySet<string> topics)
+    private string[] ListOf(IReadOnlySet<string> topics) => _topicLists.GetValue(topics, static set =>
     {
-        if (_lastTopics is { } last && ReferenceEquals(last.Set, topics)) return last.List;
-        var list = topics.ToArray();
+        var list = set.ToArray();
         Array.Sort(list, StringComparer.Ordinal);
-        _lastTopics = new TopicList(topics, list);
         return list;
-    }
+    });
 
     private Section GetSection(string sectionId)
     {

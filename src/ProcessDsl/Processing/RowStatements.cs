@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Runtime.CompilerServices;
 using LinqToDB;
 using LinqToDB.Data;
 using LinqToDB.Mapping;
@@ -44,9 +46,52 @@ internal sealed class RowStatements
         return simple ? new RowStatements(entity) : null;
     });
 
-    public void Save(DataConnection db, object row) => db.Execute(_upsert, Parameters(_columns, "p", row));
+    // SQLite connections keep each statement as a command of their own, prepared once (an embedded
+    // database gains most from skipping LinqToDB's command set-up and SQLite's re-preparing).
+    private readonly ConditionalWeakTable<DbConnection, DbCommand> _upserts = new();
+    private readonly ConditionalWeakTable<DbConnection, DbCommand> _deletes = new();
 
-    public void Delete(DataConnection db, object row) => db.Execute(_delete, Parameters(_keys, "k", row));
+    public void Save(DataConnection db, object row)
+    {
+        if (db.OpenDbConnection() is Microsoft.Data.Sqlite.SqliteConnection connection) Execute(db, connection, _upserts, _upsert, _columns, "p", row);
+        else db.Execute(_upsert, Parameters(_columns, "p", row));
+    }
+
+    public void Delete(DataConnection db, object row)
+    {
+        if (db.OpenDbConnection() is Microsoft.Data.Sqlite.SqliteConnection connection) Execute(db, connection, _deletes, _delete, _keys, "k", row);
+        else db.Execute(_delete, Parameters(_keys, "k", row));
+    }
+
+    /// <summary>Runs a held command of the connection, its parameters set by LinqToDB's provider as for its own statements.</summary>
+    private static void Execute(DataConnection db, DbConnection connection, ConditionalWeakTable<DbConnection, DbCommand> commands, string sql, ColumnDescriptor[] columns, string prefix, object row)
+    {
+        if (!commands.TryGetValue(connection, out var command))
+        {
+            command = connection.CreateCommand();
+            command.CommandText = sql;
+            for (var i = 0; i < columns.Length; i++) command.Parameters.Add(command.CreateParameter());
+            commands.AddOrUpdate(connection, command);
+        }
+        command.Transaction = db.Transaction;
+        for (var i = 0; i < columns.Length; i++)
+        {
+            var column = columns[i];
+            var value = column.GetProviderValue(row);
+            var type = column.GetDbDataType(true);
+            if (type.DataType == DataType.Undefined && value is not null)
+                type = type.WithDataType(db.MappingSchema.GetDataType(value.GetType()).Type.DataType);
+            db.DataProvider.SetParameter(db, command.Parameters[i], ParameterName(prefix, i), type, value);
+        }
+        command.ExecuteNonQuery();
+    }
+
+    // Named as they stand in the SQL, so Microsoft.Data.Sqlite binds each with one look-up.
+    private static readonly string[] s_p = [.. Enumerable.Range(0, 64).Select(i => "@p" + i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+    private static readonly string[] s_k = [.. Enumerable.Range(0, 64).Select(i => "@k" + i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
+    private static string ParameterName(string prefix, int i) =>
+        i < 64 ? (prefix == "p" ? s_p : s_k)[i] : "@" + prefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static DataParameter[] Parameters(ColumnDescriptor[] columns, string prefix, object row)
     {

@@ -13,6 +13,7 @@ public abstract partial class Runner : IAsyncDisposable
     private readonly Dictionary<string, List<Follower>> _followersByApplication = new(StringComparer.Ordinal);
     private readonly List<Exception> _errors = [];
     private readonly HashSet<string> _failedApplications = new(StringComparer.Ordinal);
+    private bool _anyFailed;
     private readonly TaskCompletionSource<Exception> _firstError = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _state; // 0 new, 1 started, 2 stopped
     private int _failureCollected;
@@ -234,13 +235,15 @@ public abstract partial class Runner : IAsyncDisposable
         {
             _errors.Add(error);
             var name = (error as ProcessingException)?.Application ?? application;
-            if (name is not null) _failedApplications.Add(name);
+            if (name is not null && _failedApplications.Add(name)) Volatile.Write(ref _anyFailed, true);
         }
         _firstError.TrySetResult(error);
     }
 
     internal bool HasFailed(string application)
     {
+        // Asked before every follower's catch-up: no lock while nothing has failed.
+        if (!Volatile.Read(ref _anyFailed)) return false;
         lock (_errors) return _failedApplications.Contains(application);
     }
 

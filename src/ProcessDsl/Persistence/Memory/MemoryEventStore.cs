@@ -6,21 +6,28 @@ namespace ProcessDsl;
 /// projection rows go to the application's row database in a transaction committed just before
 /// the events and the position are published.
 /// </summary>
-internal sealed class MemoryEventStore(MemoryPersistence persistence, string application, Func<EventStore> rows) : EventStore
+internal sealed class MemoryEventStore(MemoryPersistence persistence, string application, Func<MemoryRows> rows) : EventStore
 {
     private readonly Lock _lock = new();
     private readonly List<Notification> _events = [];
     private readonly Dictionary<Guid, List<Notification>> _byAggregate = [];
     private readonly Dictionary<string, long> _tracking = new(StringComparer.Ordinal);
     private readonly SortedDictionary<(string Upstream, long Id), ParkedEvent> _parked = [];
-    private EventStore? _rows;
+    private MemoryRows? _rows;
 
     public override string Application { get; } = application;
 
     public override Persistence Persistence => persistence;
 
     /// <summary>The application's row database, opened on first use (only projections need one).</summary>
-    internal EventStore Rows => _rows ??= rows();
+    internal MemoryRows Rows
+    {
+        get
+        {
+            if (_rows is { } opened) return opened;
+            lock (_lock) return _rows ??= rows();
+        }
+    }
 
     internal Lock WriteLock => _lock;
 
@@ -72,9 +79,9 @@ internal sealed class MemoryEventStore(MemoryPersistence persistence, string app
         lock (_lock) return [.. _parked.Values];
     }
 
-    public override IQueryable<T> Query<T>() => Rows.Query<T>();
+    public override IQueryable<T> Query<T>() => Rows.Query<T>(_lock);
 
-    public override void EnsureRowTable<T>() => Rows.EnsureRowTable<T>();
+    public override void EnsureRowTable<T>() => Rows.EnsureRowTable<T>(_lock);
 
     public override long AppendSave(IReadOnlyList<NewEvent> events)
     {
@@ -134,18 +141,25 @@ internal sealed class MemoryEventStore(MemoryPersistence persistence, string app
 
     public override void Dispose()
     {
+        lock (_lock) _rows?.Dispose();
     }
 
     private Notification[] Range(long after, long upTo, IReadOnlyList<string>? topics)
     {
         if (upTo <= after || topics is { Count: 0 }) return [];
-        var result = new List<Notification>((int)Math.Min(upTo - after, 1024));
+        if (topics is null) return System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_events)[(int)after..(int)upTo].ToArray();
+        var kept = 0;
+        for (var i = (int)after; i < upTo; i++)
+            if (Contains(topics, _events[i].Topic)) kept++;
+        if (kept == 0) return [];
+        var result = new Notification[kept];
+        kept = 0;
         for (var i = (int)after; i < upTo; i++)
         {
             var n = _events[i];
-            if (topics is null || Contains(topics, n.Topic)) result.Add(n);
+            if (Contains(topics, n.Topic)) result[kept++] = n;
         }
-        return [.. result];
+        return result;
     }
 
     private static bool Contains(IReadOnlyList<string> topics, string topic)
@@ -159,11 +173,11 @@ internal sealed class MemoryEventStore(MemoryPersistence persistence, string app
 /// <summary>A step of a <see cref="MemoryEventStore"/>: holds its lock; rows in a transaction of the row database.</summary>
 internal sealed class MemoryStepTransaction(MemoryEventStore store) : StepTransaction
 {
-    private StepTransaction? _rows;
-    private readonly List<long> _unparked = [];
+    private MemoryRows.Step? _rows;
+    private List<long>? _unparked;
     private string? _unparkedUpstream;
 
-    private StepTransaction Rows => _rows ??= store.Rows.BeginStep();
+    private MemoryRows.Step Rows => _rows ??= store.Rows.Begin();
 
     public override IReadOnlyList<Notification> ReadAggregate(Guid id, long afterVersion) => store.ReadAggregate(id, afterVersion);
 
@@ -177,7 +191,7 @@ internal sealed class MemoryStepTransaction(MemoryEventStore store) : StepTransa
     {
         if (!store.IsParked(upstream, notificationId)) return false;
         _unparkedUpstream = upstream;
-        _unparked.Add(notificationId);
+        (_unparked ??= []).Add(notificationId);
         return true;
     }
 
@@ -187,10 +201,11 @@ internal sealed class MemoryStepTransaction(MemoryEventStore store) : StepTransa
         // cannot fail, is published under the same lock.
         if (tracking is not null) store.CheckTracking(tracking);
         store.Check(events);
-        _rows?.Commit([], tracking: null);
+        _rows?.Commit();
         if (tracking is not null) store.Move(tracking);
         if (parked is not null) store.Park(parked);
-        foreach (var id in _unparked) store.Unpark(_unparkedUpstream!, id);
+        if (_unparked is not null)
+            foreach (var id in _unparked) store.Unpark(_unparkedUpstream!, id);
         return store.Publish(events);
     }
 

@@ -37,9 +37,11 @@ public sealed class SqlitePersistence : Persistence
 {
     private static readonly IDataProvider s_provider = SQLiteTools.GetDataProvider(SQLiteProvider.Microsoft);
     private readonly bool _deleteOnDispose;
+    private readonly bool _inMemory;
 
-    internal SqlitePersistence(string directory, SqliteDurability durability, bool deleteOnDispose)
+    internal SqlitePersistence(string directory, SqliteDurability durability, bool deleteOnDispose, bool inMemory = false)
     {
+        _inMemory = inMemory;
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         Directory = Path.GetFullPath(directory);
         Durability = durability;
@@ -71,13 +73,24 @@ public sealed class SqlitePersistence : Persistence
     public string DatabasePath(string application) =>
         Path.Combine(Directory, Identifiers.SnakeCase(application) + ".db");
 
-    private string ConnectionString(string application, SqliteOpenMode mode) => new SqliteConnectionStringBuilder
-    {
-        DataSource = DatabasePath(application),
-        Mode = mode,
-        Pooling = true,
-        DefaultTimeout = 60,
-    }.ToString();
+    private string ConnectionString(string application, SqliteOpenMode mode) => _inMemory
+        ? new SqliteConnectionStringBuilder
+        {
+            // One shared-cache in-memory database per application, named after the folder (unique);
+            // it lives while a connection to it is open (see MemoryRows).
+            DataSource = Path.GetFileName(Directory) + "-" + Identifiers.SnakeCase(application),
+            Mode = SqliteOpenMode.Memory,
+            Cache = SqliteCacheMode.Shared,
+            Pooling = true,
+            DefaultTimeout = 60,
+        }.ToString()
+        : new SqliteConnectionStringBuilder
+        {
+            DataSource = DatabasePath(application),
+            Mode = mode,
+            Pooling = true,
+            DefaultTimeout = 60,
+        }.ToString();
 
     /// <inheritdoc/>
     protected internal override DataConnection OpenConnection(string application, StoreConnectionKind kind)
@@ -93,7 +106,7 @@ public sealed class SqlitePersistence : Persistence
                 SqliteDurability.Normal => "NORMAL",
                 _ => "OFF",
             };
-            pragma.CommandText = kind == StoreConnectionKind.Writer
+            pragma.CommandText = kind == StoreConnectionKind.Writer && !_inMemory
                 ? $"PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}; PRAGMA busy_timeout=60000;"
                 : "PRAGMA busy_timeout=60000;";
             pragma.ExecuteNonQuery();
