@@ -67,9 +67,7 @@ public abstract class Application
     public long Save(params Aggregate[] aggregates)
     {
         ArgumentNullException.ThrowIfNull(aggregates);
-        if (ProcessingScope.Current?.Owner == this)
-            throw new InvalidOperationException(
-                $"Application '{Name}': Save was called inside a policy. Use processing.Collect(aggregate) so the new events commit with the tracking record.");
+        ThrowIfInPolicy(nameof(Save));
         using var activity = ProcessDslTelemetry.StartSave(Name);
         var pending = PendingEvents.Of(aggregates);
         if (pending.Events.Count == 0) return 0;
@@ -103,9 +101,7 @@ public abstract class Application
     public async Task<long> SaveAsync(IEnumerable<Aggregate> aggregates, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(aggregates);
-        if (ProcessingScope.Current?.Owner == this)
-            throw new InvalidOperationException(
-                $"Application '{Name}': SaveAsync was called inside a policy. Use processing.Collect(aggregate) so the new events commit with the tracking record.");
+        ThrowIfInPolicy(nameof(SaveAsync));
         using var activity = ProcessDslTelemetry.StartSave(Name);
         var pending = PendingEvents.Of(aggregates);
         if (pending.Events.Count == 0) return 0;
@@ -133,6 +129,14 @@ public abstract class Application
         Repository.Remember(pending);
         Subscriptions.Publish(pending.DomainEvents, Logger);
         if (pending.Events.Count > 0) Saved?.Invoke(this, lastNotificationId);
+    }
+
+    /// <summary>A command's save inside one of this application's policies would commit apart from the step.</summary>
+    private void ThrowIfInPolicy(string call)
+    {
+        if (ProcessingScope.Current?.Owner == this)
+            throw new InvalidOperationException(
+                $"Application '{Name}': {call} was called inside a policy. Use processing.Collect(aggregate) so the new events commit with the tracking record.");
     }
 
     private InvalidOperationException NotOpen() =>

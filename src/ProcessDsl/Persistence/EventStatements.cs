@@ -32,14 +32,16 @@ internal sealed class EventStatements(StoreTables tables)
     /// <summary>The range read's text, with a filter of <paramref name="topicCount"/> topics or none.</summary>
     internal string RangeSql(int? topicCount) => topicCount is { } count ? RangeByTopics(count) : _range;
 
-    /// <summary>The newest id's text.</summary>
-    internal string MaxIdSql => _maxId;
-
     /// <summary>The aggregate read's text.</summary>
     internal string AggregateSql => _aggregate;
 
-    public long MaxNotificationId(StoreCommands db) =>
-        db.Prepare(_maxId).ExecuteScalar() is { } value ? Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+    public long MaxNotificationId(StoreCommands db) => IdOrZero(db.Prepare(_maxId).ExecuteScalar());
+
+    /// <summary>The newest notification id (0 when empty), read without blocking a thread.</summary>
+    public async Task<long> MaxNotificationIdAsync(StoreCommands db, CancellationToken cancellationToken) =>
+        IdOrZero(await db.Prepare(_maxId).ExecuteScalarAsync(cancellationToken).ConfigureAwait(false));
+
+    private static long IdOrZero(object? value) => value is null ? 0 : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Notifications with ids in (after, upTo], only the given topics when not null: one range read on the primary key.</summary>
     public Notification[] ReadRange(StoreCommands db, long after, long upTo, IReadOnlyList<string>? topics)
@@ -51,12 +53,7 @@ internal sealed class EventStatements(StoreTables tables)
         }
         else
         {
-            command = db.Prepare(RangeByTopics(topics.Count), c =>
-            {
-                Add(c, "after", DbType.Int64);
-                Add(c, "upto", DbType.Int64);
-                for (var i = 0; i < topics.Count; i++) Add(c, "t" + i, DbType.String);
-            });
+            command = db.Prepare(RangeByTopics(topics.Count), RangeParameters(topics.Count));
             for (var i = 0; i < topics.Count; i++) command.Set(2 + i, topics[i]);
         }
         command.Set(0, after).Set(1, upTo);
@@ -132,6 +129,12 @@ internal sealed class EventStatements(StoreTables tables)
     public bool Unpark(StoreCommands db, string upstream, long id) =>
         db.Prepare(_unpark, ("upstream", DbType.String), ("id", DbType.Int64)).Set(0, upstream).Set(1, id).ExecuteNonQuery() > 0;
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, (string, DbType)[]> s_rangeParameters = new();
+
+    /// <summary>The range read's parameters with <paramref name="count"/> topics (made once per count).</summary>
+    private static (string, DbType)[] RangeParameters(int count) => s_rangeParameters.GetOrAdd(count, static n =>
+        [("after", DbType.Int64), ("upto", DbType.Int64), .. Enumerable.Range(0, n).Select(i => ("t" + i, DbType.String))]);
+
     private string RangeByTopics(int count)
     {
         if (count < _rangeByTopicCount.Length && _rangeByTopicCount[count] is { } cached) return cached;
@@ -168,13 +171,5 @@ internal sealed class EventStatements(StoreTables tables)
         {
             throw new FormatException($"Notification {id}: its metadata column is not event metadata ({ex.Message}).", ex);
         }
-    }
-
-    private static void Add(DbCommand command, string name, DbType type)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = "@" + name;
-        parameter.DbType = type;
-        command.Parameters.Add(parameter);
     }
 }

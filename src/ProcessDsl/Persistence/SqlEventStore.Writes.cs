@@ -130,8 +130,7 @@ internal sealed partial class SqlEventStore
                 {
                     if (_appendLock is not null) await db.Prepare(_appendLock).ExecuteNonQueryAsync(none).ConfigureAwait(false);
                     progress.Sent = true;
-                    var max = await db.Prepare(Statements.MaxIdSql).ExecuteScalarAsync(none).ConfigureAwait(false);
-                    var last = max is null ? 0 : Convert.ToInt64(max, System.Globalization.CultureInfo.InvariantCulture);
+                    var last = await Statements.MaxNotificationIdAsync(db, none).ConfigureAwait(false);
                     progress.FirstId = last + 1;
                     var stored = Stored(events, ref last);
                     await _persistence.InsertEventsAsync(db, Tables, stored, none).ConfigureAwait(false);

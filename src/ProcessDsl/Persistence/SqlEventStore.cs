@@ -31,8 +31,7 @@ internal sealed partial class SqlEventStore : EventStore
         Statements = new EventStatements(Tables);
         _appendLock = persistence.AppendLockSql(Tables);
         _readers = new ReaderPool(persistence, application, Tables);
-        _writeLock.Enter();
-        try
+        using (_writeLock.Hold())
         {
             // Idempotent (IF NOT EXISTS), so safe to retry on a fresh connection whatever got through.
             Write((db, _) =>
@@ -40,10 +39,6 @@ internal sealed partial class SqlEventStore : EventStore
                 persistence.CreateTables(db.Db, Tables);
                 return 0L;
             });
-        }
-        finally
-        {
-            _writeLock.Exit();
         }
     }
 
@@ -115,8 +110,7 @@ internal sealed partial class SqlEventStore : EventStore
     public override void EnsureRowTable<T>() where T : class
     {
         if (_rowTables.ContainsKey(typeof(T))) return;
-        _writeLock.Enter();
-        try
+        using (_writeLock.Hold())
         {
             // Idempotent (IF NOT EXISTS), so safe to retry on a fresh connection whatever got through.
             Write((db, _) =>
@@ -135,10 +129,6 @@ internal sealed partial class SqlEventStore : EventStore
                 return 0L;
             });
             _rowTables[typeof(T)] = true;
-        }
-        finally
-        {
-            _writeLock.Exit();
         }
     }
 
@@ -307,15 +297,7 @@ internal sealed partial class SqlEventStore : EventStore
 
     public override void Dispose()
     {
-        _writeLock.Enter();
-        try
-        {
-            DropWriter();
-        }
-        finally
-        {
-            _writeLock.Exit();
-        }
+        using (_writeLock.Hold()) DropWriter();
         _readers.Dispose();
     }
 }
@@ -333,6 +315,19 @@ internal sealed class WriteGate
     public bool TryEnter() => _gate.Wait(0);
 
     public void Exit() => _gate.Release();
+
+    /// <summary>Enters; disposing the result exits.</summary>
+    public Held Hold()
+    {
+        Enter();
+        return new Held(this);
+    }
+
+    /// <summary>The gate, held until disposed.</summary>
+    public readonly struct Held(WriteGate gate) : IDisposable
+    {
+        public void Dispose() => gate.Exit();
+    }
 }
 
 /// <summary>Creates projection row tables through LinqToDB's mapping.</summary>

@@ -149,16 +149,12 @@ internal sealed class Follower
             {
                 for (var i = 0; i < count; i++)
                 {
-                    var activity = ProcessDslTelemetry.StartProcessing(Application, Upstream, items[i], out var stepActivity);
                     try
                     {
-                        scope.Cause = new EventCause(Upstream, items[i], activity?.Context ?? default);
-                        _application.Dispatch(items[i], new ProcessingEvent(scope, Upstream, items[i]));
-                        ProcessDslTelemetry.EndProcessing(activity, stepActivity, null);
+                        Process(scope, items[i]);
                     }
                     catch (Exception ex)
                     {
-                        ProcessDslTelemetry.EndProcessing(activity, stepActivity, ex);
                         // A database fault of the library's own calls, or a cancellation that is not
                         // ours (an HTTP timeout): the policy did nothing wrong; retry the step as for
                         // any passing fault, never counting it against the event.
@@ -240,16 +236,12 @@ internal sealed class Follower
         using (var step = Store.BeginStep())
         {
             var scope = new ProcessingScope(_application, step);
-            var activity = ProcessDslTelemetry.StartProcessing(Application, Upstream, notification, out var previous);
             try
             {
-                scope.Cause = new EventCause(Upstream, notification, activity?.Context ?? default);
-                _application.Dispatch(notification, new ProcessingEvent(scope, Upstream, notification));
-                ProcessDslTelemetry.EndProcessing(activity, previous, null);
+                Process(scope, notification);
             }
             catch (Exception ex)
             {
-                ProcessDslTelemetry.EndProcessing(activity, previous, ex);
                 throw new ProcessingException(Application, Upstream, notification.Id, notification.Topic, ex);
             }
             finally
@@ -262,6 +254,26 @@ internal sealed class Follower
         }
         _application.Committed(pending, last);
         return true;
+    }
+
+    /// <summary>
+    /// Runs the policy of one upstream event in the step, as its cause (the events it records are
+    /// linked to it) and, when someone listens, inside its processing activity.
+    /// </summary>
+    private void Process(ProcessingScope scope, Notification notification)
+    {
+        var activity = ProcessDslTelemetry.StartProcessing(Application, Upstream, notification, out var previous);
+        try
+        {
+            scope.Cause = new EventCause(Upstream, notification, activity?.Context ?? default);
+            _application.Dispatch(notification, new ProcessingEvent(scope, Upstream, notification));
+        }
+        catch (Exception ex)
+        {
+            ProcessDslTelemetry.EndProcessing(activity, previous, ex);
+            throw;
+        }
+        ProcessDslTelemetry.EndProcessing(activity, previous, null);
     }
 
     internal readonly record struct StepResult(long Covered, bool CaughtUp);

@@ -98,7 +98,6 @@ internal sealed class MemoryRows : IDisposable
         }
     }
 
-    /// <summary>One step's rows: changes are written before a query of the step and at commit.</summary>
     /// <summary>The held connection, with its transaction statements prepared once and run straight on SQLite.</summary>
     internal sealed class Writer : IDisposable
     {
@@ -165,6 +164,7 @@ internal sealed class MemoryRows : IDisposable
         }
     }
 
+    /// <summary>One step's rows: changes are written before a query of the step and at commit.</summary>
     internal sealed class Step(MemoryRows owner, Writer writer) : IDisposable
     {
         private readonly StoreCommands _db = writer.Commands;

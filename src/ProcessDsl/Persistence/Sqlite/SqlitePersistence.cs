@@ -73,24 +73,24 @@ public sealed class SqlitePersistence : Persistence
     public string DatabasePath(string application) =>
         Path.Combine(Directory, Identifiers.SnakeCase(application) + ".db");
 
-    private string ConnectionString(string application, SqliteOpenMode mode) => _inMemory
-        ? new SqliteConnectionStringBuilder
+    private string ConnectionString(string application, SqliteOpenMode mode)
+    {
+        var builder = new SqliteConnectionStringBuilder { Pooling = true, DefaultTimeout = 60 };
+        if (_inMemory)
         {
             // One shared-cache in-memory database per application, named after the folder (unique);
             // it lives while a connection to it is open (see MemoryRows).
-            DataSource = Path.GetFileName(Directory) + "-" + Identifiers.SnakeCase(application),
-            Mode = SqliteOpenMode.Memory,
-            Cache = SqliteCacheMode.Shared,
-            Pooling = true,
-            DefaultTimeout = 60,
-        }.ToString()
-        : new SqliteConnectionStringBuilder
+            builder.DataSource = Path.GetFileName(Directory) + "-" + Identifiers.SnakeCase(application);
+            builder.Mode = SqliteOpenMode.Memory;
+            builder.Cache = SqliteCacheMode.Shared;
+        }
+        else
         {
-            DataSource = DatabasePath(application),
-            Mode = mode,
-            Pooling = true,
-            DefaultTimeout = 60,
-        }.ToString();
+            builder.DataSource = DatabasePath(application);
+            builder.Mode = mode;
+        }
+        return builder.ToString();
+    }
 
     /// <inheritdoc/>
     protected internal override DataConnection OpenConnection(string application, StoreConnectionKind kind)
