@@ -50,10 +50,10 @@ internal sealed class SqlStepTransaction : StepTransaction
     internal override void FlushRows()
     {
         if (_rows.Count == 0) return;
-        foreach (var row in _rows)
+        foreach (var row in _rows) EnsureTable(row.RowType, row.EnsureTable);
+        if (_rows.Count == 1 || !RowStatements.Batch(Commands.Db, _rows))
         {
-            EnsureTable(row.RowType, row.EnsureTable);
-            row.Apply(Commands.Db);
+            foreach (var row in _rows) row.Apply(Commands.Db);
         }
         _rows.Clear();
     }

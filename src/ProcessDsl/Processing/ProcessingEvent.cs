@@ -47,7 +47,9 @@ public sealed class ProcessingEvent
         ArgumentNullException.ThrowIfNull(row);
         var keyOnly = CheckRow(row, "Save");
         var statements = RowStatements.For(typeof(T));
-        _scope.Step.Add(new RowChange(typeof(T), RowTables.Create<T>, statements is not null ? db => statements.Save(db, row) : db => InsertOrReplace(db, row, keyOnly)));
+        _scope.Step.Add(statements is not null
+            ? new RowChange(typeof(T), RowTables.Create<T>, db => statements.Save(db, row), statements, row)
+            : new RowChange(typeof(T), RowTables.Create<T>, db => InsertOrReplace(db, row, keyOnly)));
     }
 
     /// <summary>Deletes a LinqToDB-mapped row (by primary key) with this step.</summary>
@@ -57,7 +59,9 @@ public sealed class ProcessingEvent
         ArgumentNullException.ThrowIfNull(row);
         CheckRow(row, "Delete");
         var statements = RowStatements.For(typeof(T));
-        _scope.Step.Add(new RowChange(typeof(T), RowTables.Create<T>, statements is not null ? db => statements.Delete(db, row) : db => db.Delete(row)));
+        _scope.Step.Add(statements is not null
+            ? new RowChange(typeof(T), RowTables.Create<T>, db => statements.Delete(db, row), statements, row, IsDelete: true)
+            : new RowChange(typeof(T), RowTables.Create<T>, db => db.Delete(row)));
     }
 
     /// <summary>Says in our words what LinqToDB would otherwise report deep inside a commit; returns whether every column is a key.</summary>

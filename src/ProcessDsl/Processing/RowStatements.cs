@@ -63,6 +63,55 @@ internal sealed class RowStatements
         else db.Execute(_delete, Parameters(_keys, "k", row));
     }
 
+    /// <summary>The most row writes sent in one batch (one round trip each).</summary>
+    internal const int BatchSize = 256;
+
+    /// <summary>
+    /// Writes a step's row changes, in order, in batches of statements each sent in one round trip,
+    /// when the provider's connection supports ADO.NET batches (Npgsql does; Microsoft.Data.Sqlite,
+    /// in process, gains nothing from them and does not) and every change has statements built once.
+    /// Returns false, having written nothing, otherwise: the caller then applies them one by one.
+    /// </summary>
+    public static bool Batch(DataConnection db, IReadOnlyList<RowChange> rows)
+    {
+        var connection = db.OpenDbConnection();
+        if (!connection.CanCreateBatch) return false;
+        foreach (var row in rows)
+            if (row.Statements is null) return false;
+        for (var start = 0; start < rows.Count; start += BatchSize)
+        {
+            using var batch = connection.CreateBatch();
+            batch.Transaction = db.Transaction;
+            var end = Math.Min(rows.Count, start + BatchSize);
+            for (var r = start; r < end; r++)
+            {
+                var change = rows[r];
+                var statements = change.Statements!;
+                var command = batch.CreateBatchCommand();
+                var columns = change.IsDelete ? statements._keys : statements._columns;
+                command.CommandText = change.IsDelete ? statements._delete : statements._upsert;
+                for (var i = 0; i < columns.Length; i++)
+                {
+                    var parameter = command.CreateParameter();
+                    SetParameter(db, parameter, columns[i], change.IsDelete ? "k" : "p", i, change.Row!);
+                    command.Parameters.Add(parameter);
+                }
+                batch.BatchCommands.Add(command);
+            }
+            batch.ExecuteNonQuery();
+        }
+        return true;
+    }
+
+    private static void SetParameter(DataConnection db, DbParameter parameter, ColumnDescriptor column, string prefix, int i, object row)
+    {
+        var value = column.GetProviderValue(row);
+        var type = column.GetDbDataType(true);
+        if (type.DataType == DataType.Undefined && value is not null)
+            type = type.WithDataType(db.MappingSchema.GetDataType(value.GetType()).Type.DataType);
+        db.DataProvider.SetParameter(db, parameter, ParameterName(prefix, i), type, value);
+    }
+
     /// <summary>Runs a held command of the connection, its parameters set by LinqToDB's provider as for its own statements.</summary>
     private static void Execute(DataConnection db, DbConnection connection, ConditionalWeakTable<DbConnection, DbCommand> commands, string sql, ColumnDescriptor[] columns, string prefix, object row)
     {
@@ -74,15 +123,7 @@ internal sealed class RowStatements
             commands.AddOrUpdate(connection, command);
         }
         command.Transaction = db.Transaction;
-        for (var i = 0; i < columns.Length; i++)
-        {
-            var column = columns[i];
-            var value = column.GetProviderValue(row);
-            var type = column.GetDbDataType(true);
-            if (type.DataType == DataType.Undefined && value is not null)
-                type = type.WithDataType(db.MappingSchema.GetDataType(value.GetType()).Type.DataType);
-            db.DataProvider.SetParameter(db, command.Parameters[i], ParameterName(prefix, i), type, value);
-        }
+        for (var i = 0; i < columns.Length; i++) SetParameter(db, command.Parameters[i], columns[i], prefix, i, row);
         command.ExecuteNonQuery();
     }
 

@@ -139,3 +139,44 @@ public static class TillsSetup
 {
     public static Action<Tills>? Prepare { get; set; }
 }
+
+/// <summary>A shelf row: rewritten by every event of its item, deleted when sold (and written again for kept items).</summary>
+[Table("shelf_row")]
+public sealed class ShelfRow
+{
+    [PrimaryKey, Column("item_id")] public Guid ItemId { get; set; }
+    [Column("last"), NotNull] public string? Last { get; set; }
+    [Column("version")] public long Version { get; set; }
+}
+
+/// <summary>
+/// A projection that only writes, never reads: a step of many events writes the same key many times,
+/// deletes it and writes it again, so the order of its row writes decides the result.
+/// </summary>
+public sealed partial class Shelf : ProcessApplication
+{
+    /// <summary>An item whose next row is written with a null <see cref="ShelfRow.Last"/>, which the database refuses.</summary>
+    public static Guid Poison { get; set; }
+
+    /// <summary>Items kept on the shelf when sold: their row is deleted and written again.</summary>
+    public static bool Kept(Guid itemId) => itemId.ToByteArray()[0] % 2 == 0;
+
+    [Policy(typeof(Item.Listed))]
+    void On(Item.Listed e, ProcessingEvent processing) =>
+        processing.Save(new ShelfRow { ItemId = e.OriginatorId, Last = e.OriginatorId == Poison ? null : e.Title, Version = e.OriginatorVersion });
+
+    [Policy(typeof(Item.Tagged))]
+    void On(Item.Tagged e, ProcessingEvent processing) =>
+        processing.Save(new ShelfRow { ItemId = e.OriginatorId, Last = e.Tag, Version = e.OriginatorVersion });
+
+    [Policy(typeof(Item.Sold))]
+    void On(Item.Sold e, ProcessingEvent processing)
+    {
+        processing.Delete(new ShelfRow { ItemId = e.OriginatorId });
+        if (Kept(e.OriginatorId)) processing.Save(new ShelfRow { ItemId = e.OriginatorId, Last = "sold", Version = e.OriginatorVersion });
+    }
+}
+
+[ProcessSystem]
+[Pipeline(typeof(Shop), typeof(Shelf))]
+public static partial class ShelfSystem;
