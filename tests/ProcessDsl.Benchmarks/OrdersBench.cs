@@ -22,7 +22,9 @@ internal static class OrdersBench
             if (freshDatabase) throw new ArgumentException("--fresh-db needs a postgres: store.");
             var commits = Baselines.DurableCommitsPerSecond(Path.Combine(directory, "baseline"), 3);
             Console.WriteLine(FormattableString.Invariant($"baseline durable_one_row_commits_per_s={commits:F0} (events/s if every order cost one such commit: {commits * OrdersJob.EventsPerOrder:F0})"));
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var code = await OrdersJob.RunAsync(new OrdersJobOptions(runner, orders, store, callers, 500, Progress: false), CancellationToken.None);
+            PrintCpu(cpu, orders);
             var after = Baselines.DurableCommitsPerSecond(Path.Combine(directory, "baseline-after"), 3);
             Console.WriteLine(FormattableString.Invariant($"baseline_after durable_one_row_commits_per_s={after:F0}"));
             return code;
@@ -35,7 +37,9 @@ internal static class OrdersBench
         {
             var before = PostgresCommitsPerSecond(connectionString, TimeSpan.FromSeconds(3));
             Console.WriteLine(FormattableString.Invariant($"baseline postgres_one_row_commits_per_s={before:F0} (one connection; events/s if every order cost one such commit: {before * OrdersJob.EventsPerOrder:F0})"));
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var code = await OrdersJob.RunAsync(new OrdersJobOptions(runner, orders, Postgres + connectionString, callers, 500, Progress: false), CancellationToken.None);
+            PrintCpu(cpu, orders);
             var after = PostgresCommitsPerSecond(connectionString, TimeSpan.FromSeconds(3));
             Console.WriteLine(FormattableString.Invariant($"baseline_after postgres_one_row_commits_per_s={after:F0}"));
             return code;
@@ -44,6 +48,16 @@ internal static class OrdersBench
         {
             NpgsqlConnection.ClearAllPools();
         }
+    }
+
+    /// <summary>
+    /// This process's processor time (user and kernel) per order over the job: less noisy than wall
+    /// time on a shared machine (it does not count multiprocess workers, nor the database server).
+    /// </summary>
+    private static void PrintCpu(TimeSpan before, int orders)
+    {
+        var used = Process.GetCurrentProcess().TotalProcessorTime - before;
+        Console.WriteLine(FormattableString.Invariant($"client_cpu_s={used.TotalSeconds:F2} client_cpu_us_per_order={used.TotalMicroseconds / orders:F0}"));
     }
 
     /// <summary>One-row INSERT + COMMIT transactions per second on one connection (the server's durable commit rate).</summary>
