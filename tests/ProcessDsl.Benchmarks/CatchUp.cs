@@ -7,7 +7,8 @@ namespace ProcessDsl.Benchmarks;
 /// Records N upstream events, then times a follower that writes one new event per upstream event
 /// plus its tracking record; on SQLite the raw LinqToDB insert rate of the same rows is measured in
 /// the same run. Prints the process's peak working set (VmHWM) over the whole run and over the
-/// follower alone (the peak is reset after recording, where the kernel allows it).
+/// follower alone (the peak is reset after recording, where the kernel allows it). With
+/// <c>projection</c> the follower writes one projection row per upstream event instead of an event.
 /// </summary>
 internal static class CatchUp
 {
@@ -15,7 +16,7 @@ internal static class CatchUp
     /// Runs the catch-up on <paramref name="storeSpec"/> (null: SQLite in <paramref name="directory"/>;
     /// <c>memory</c>; <c>postgres:CONNECTION-STRING</c>, with <paramref name="freshDatabase"/> a database of its own).
     /// </summary>
-    public static async Task<int> RunAsync(int events, int batchSize, string directory, string? storeSpec = null, bool freshDatabase = false, bool raw = true)
+    public static async Task<int> RunAsync(int events, int batchSize, string directory, string? storeSpec = null, bool freshDatabase = false, bool raw = true, bool projection = false)
     {
         Directory.CreateDirectory(directory);
         const string Postgres = "postgres:";
@@ -56,13 +57,13 @@ internal static class CatchUp
             try
             {
                 var options = new RunnerOptions { Processing = new ProcessingOptions { MaxBatchSize = batchSize } };
-                await using var runner = new MultiThreadedRunner(CatchUpSystem.Definition, store, options);
+                await using var runner = new MultiThreadedRunner(projection ? ProjectionCatchUpSystem.Definition : CatchUpSystem.Definition, store, options);
                 var clock = Stopwatch.StartNew();
                 await runner.StartAsync();
                 await runner.WaitUntilIdleAsync(TimeSpan.FromHours(1));
                 seconds = clock.Elapsed.TotalSeconds;
-                var copies = runner.Get<Copier>().NotificationLog.MaxNotificationId;
-                if (copies != events) throw new InvalidOperationException($"expected {events} copies, found {copies}");
+                var copies = projection ? runner.Get<Indexer>().Query<ItemRow>().LongCount() : runner.Get<Copier>().NotificationLog.MaxNotificationId;
+                if (copies != events) throw new InvalidOperationException($"expected {events} {(projection ? "rows" : "copies")}, found {copies}");
                 await runner.StopAsync();
             }
             finally
@@ -73,7 +74,7 @@ internal static class CatchUp
         var peakFollower = PeakWorkingSetMb();
         var peak = Math.Max(peakRecording, peakFollower);
         var line = FormattableString.Invariant(
-            $"store={storeSpec.Split(':')[0]} events={events} record_seconds={recordSeconds:F3} seconds={seconds:F3} events_per_s={events / seconds:F0}");
+            $"store={storeSpec.Split(':')[0]} follower={(projection ? "rows" : "events")} events={events} record_seconds={recordSeconds:F3} seconds={seconds:F3} events_per_s={events / seconds:F0}");
 
         if (raw && storeSpec.StartsWith("sqlite:", StringComparison.Ordinal))
         {

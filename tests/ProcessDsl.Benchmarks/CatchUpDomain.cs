@@ -1,3 +1,5 @@
+using LinqToDB.Mapping;
+
 namespace ProcessDsl.Benchmarks;
 
 /// <summary>An upstream aggregate: one event each.</summary>
@@ -36,3 +38,23 @@ public sealed partial class Copier : ProcessApplication
 [ProcessSystem]
 [Pipeline(typeof(Catalogue), typeof(Copier))]
 public static partial class CatchUpSystem;
+
+/// <summary>The projection's row: one per upstream item.</summary>
+[Table("item_row")]
+public sealed class ItemRow
+{
+    [PrimaryKey, Column("item_id")] public Guid ItemId { get; set; }
+    [Column("number")] public int Number { get; set; }
+}
+
+/// <summary>Writes one projection row per upstream event (what a read model catching up does).</summary>
+public sealed partial class Indexer : ProcessApplication
+{
+    [Policy(typeof(Item.Created))]
+    void OnCreated(Item.Created e, ProcessingEvent processing) =>
+        processing.Save(new ItemRow { ItemId = e.OriginatorId, Number = e.Number });
+}
+
+[ProcessSystem]
+[Pipeline(typeof(Catalogue), typeof(Indexer))]
+public static partial class ProjectionCatchUpSystem;

@@ -2,8 +2,9 @@ using BenchmarkDotNet.Running;
 using ProcessDsl.Benchmarks;
 
 // Usage:
-//   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- catchup --events 100000 [--store SPEC] [--fresh-db] [--no-raw]
-//     (--store: sqlite:DIR (default: a temporary one), memory or postgres:CONNECTION-STRING; --no-raw: skip SQLite's raw insert rates)
+//   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- catchup --events 100000 [--store SPEC] [--fresh-db] [--no-raw] [--projection]
+//     (--store: sqlite:DIR (default: a temporary one), memory or postgres:CONNECTION-STRING; --no-raw: skip SQLite's raw insert rates;
+//      --projection: the follower saves one projection row per event instead of recording one)
 //   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- orders --runner multi --orders 5000 --callers 1 [--store SPEC] [--fresh-db]
 //     (--store: sqlite:DIR (default: a temporary one) or postgres:CONNECTION-STRING; --fresh-db: a new database for the run;
 //      --runner multiprocess starts this program again as its workers)
@@ -30,7 +31,7 @@ try
     {
         case "catchup":
             return await CatchUp.RunAsync(int.Parse(Arg("--events", "100000")), int.Parse(Arg("--batch-size", "500")), directory,
-                args.Contains("--store") ? Arg("--store", "") : null, args.Contains("--fresh-db"), raw: !args.Contains("--no-raw"));
+                args.Contains("--store") ? Arg("--store", "") : null, args.Contains("--fresh-db"), raw: !args.Contains("--no-raw"), projection: args.Contains("--projection"));
         case "orders":
             return await OrdersBench.RunAsync(Arg("--runner", "multi"), int.Parse(Arg("--orders", "5000")), int.Parse(Arg("--callers", "1")), directory,
                 args.Contains("--store") ? Arg("--store", "") : null, args.Contains("--fresh-db"));
@@ -52,7 +53,7 @@ try
             BenchmarkSwitcher.FromAssembly(typeof(CatchUp).Assembly).Run(args[1..]);
             return 0;
         default:
-            Console.Error.WriteLine("commands: compare [--rounds N] [--scale F] [--postgres CONNSTR] [--memory-events N] | catchup --events N [--store SPEC] [--fresh-db] | orders --runner R --orders N --callers C [--store SPEC] [--fresh-db] | range --sizes A,B,C | commit-rate | micro");
+            Console.Error.WriteLine("commands: compare [--rounds N] [--scale F] [--postgres CONNSTR] [--memory-events N] | catchup --events N [--store SPEC] [--fresh-db] [--projection] | orders --runner R --orders N --callers C [--store SPEC] [--fresh-db] | range --sizes A,B,C | commit-rate | micro");
             return 2;
     }
 }
