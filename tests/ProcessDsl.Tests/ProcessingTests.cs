@@ -219,6 +219,72 @@ public sealed partial class ProcessingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_follower_reading_ahead_reads_each_batch_once_and_uses_it_where_the_next_step_starts()
+    {
+        using var store = Persistence.Sqlite(_dir.Path);
+        var orders = (Orders)new Orders().Open(store);
+        var ids = Enumerable.Range(0, 20).Select(_ => orders.CreateNewOrder()).ToList();
+        var log = new CountingLog(orders.NotificationLog);
+        var reservations = (Reservations)new Reservations().Open(store);
+        var follower = new Follower(reservations, "Orders", log, new ProcessingOptions { MaxBatchSize = 7 }) { ReadsAhead = true };
+
+        await follower.CatchUpAsync(CancellationToken.None);
+        // 0 -> 7 read by the step; 7 and 14 read ahead while the steps before ran, each once, and used.
+        Assert.Equal([0L, 7L, 14L], log.Reads());
+        Assert.Equal(ids, Reserved(reservations));
+
+        // A batch read ahead is dropped when the next step starts elsewhere: a rival commits the
+        // batch it holds, our step conflicts, and the position is read again from the store.
+        for (var i = 0; i < 20; i++) ids.Add(orders.CreateNewOrder());
+        log.Clear();
+        Assert.Equal(7, follower.Step().Covered);                  // 20 -> 27, reading 27 -> 34 ahead
+        // The step returned and no other has started, yet the next batch is being read (or was).
+        Assert.True(SpinWait.SpinUntil(() => log.Reads().Contains(27), TimeSpan.FromSeconds(30)));
+        var rival = new Follower((Reservations)new Reservations().Open(Persistence.Sqlite(_dir.Path)), "Orders", orders.NotificationLog, new ProcessingOptions { MaxBatchSize = 7 });
+        rival.Step(); rival.Step();                                  // 27 -> 34 -> 40 behind our back
+        Assert.Throws<TrackingConflictException>(() => follower.Step()); // ours used 27 -> 34 and expected 27: rolled back
+        await follower.CatchUpAsync(CancellationToken.None);         // from the stored 40, read anew: nothing left
+        Assert.Equal(ids, Reserved(reservations));
+        Assert.Equal(40, reservations.Store.Position("Orders"));
+        // The conflicting step had started reading 34 ahead (the read may still be on its way): dropped,
+        // as the next step started at 40.
+        Assert.True(SpinWait.SpinUntil(() => log.Reads().Contains(34), TimeSpan.FromSeconds(30)));
+        Assert.Equal([20L, 27L, 34L, 40L], log.Reads());
+    }
+
+    private static List<Guid> Reserved(Reservations reservations) =>
+        OrdersChecks.Contiguous(reservations.NotificationLog).Select(n => ((Reservation.Created)EventTopics.Deserialize(n)).OrderId).ToList();
+
+    /// <summary>An upstream log that records where each range read started.</summary>
+    private sealed class CountingLog(INotificationLog inner) : INotificationLog
+    {
+        private readonly List<long> _reads = [];
+        public string Application => inner.Application;
+        public int SectionSize => inner.SectionSize;
+        public Section this[string sectionId] => inner[sectionId];
+        public Task<Section> GetSectionAsync(string sectionId, CancellationToken cancellationToken = default) => inner.GetSectionAsync(sectionId, cancellationToken);
+
+        public NotificationBatch Select(long after, int limit, IReadOnlySet<string>? topics = null)
+        {
+            lock (_reads) _reads.Add(after);
+            return inner.Select(after, limit, topics);
+        }
+
+        public Task<NotificationBatch> SelectAsync(long after, int limit, IReadOnlySet<string>? topics = null, CancellationToken cancellationToken = default) =>
+            Task.FromResult(Select(after, limit, topics));
+
+        public List<long> Reads()
+        {
+            lock (_reads) return [.. _reads.Order()];
+        }
+
+        public void Clear()
+        {
+            lock (_reads) _reads.Clear();
+        }
+    }
+
+    [Fact]
     public void Inside_one_batch_policies_see_the_changes_of_earlier_events()
     {
         using var store = Persistence.Sqlite(_dir.Path);

@@ -19,6 +19,10 @@ internal sealed class Follower
     private int _failures;
     private long _failingId;
     private long _isolateUntil;
+    private ReadAhead? _next;
+
+    /// <summary>The read of the batch after the one being processed, started before its step (see <see cref="ReadsAhead"/>).</summary>
+    private sealed record ReadAhead(long After, int Limit, Task<NotificationBatch> Read);
 
     public Follower(ProcessApplication application, string upstream, INotificationLog upstreamLog, ProcessingOptions options)
     {
@@ -33,6 +37,15 @@ internal sealed class Follower
     public INotificationLog UpstreamLog { get; }
 
     public string Application => _application.Name;
+
+    /// <summary>
+    /// Whether a step that did not reach the end of the upstream log starts reading the next batch on a
+    /// thread-pool thread while its own policies run and it commits, so the read's round trip and
+    /// deserialisation overlap the write. The multi-threaded runners turn it on; the single-threaded
+    /// runner keeps every read on its thread. Reads change nothing: a batch read ahead is used only if
+    /// the next step starts where it does, and dropped (its outcome observed) otherwise.
+    /// </summary>
+    public bool ReadsAhead { get; init; }
 
     /// <summary>The position as last read or committed by this follower (null before the first step).</summary>
     public long? KnownPosition => _position;
@@ -107,8 +120,13 @@ internal sealed class Follower
         // After a commit failed for a reason that is not a passing fault, go one event at a time
         // through that batch, so the failure is pinned to the event that causes it.
         var limit = position < _isolateUntil ? 1 : _options.MaxBatchSize;
-        var batch = UpstreamLog.Select(position, limit, _application.HandledTopics);
+        var batch = Read(position, limit);
         if (batch.Position <= position) return new StepResult(0, CaughtUp: true);
+        if (ReadsAhead && !batch.IsEnd && limit > 1)
+        {
+            var after = batch.Position;
+            _next = new ReadAhead(after, limit, Observed(Task.Run(() => UpstreamLog.Select(after, limit, _application.HandledTopics), CancellationToken.None)));
+        }
         using var telemetry = ProcessDslTelemetry.StartStep(Application, Upstream, batch.Items.Count, position);
 
         var items = batch.Items;
@@ -131,6 +149,27 @@ internal sealed class Follower
         if (failure is not null) throw failure;
         // The batch ended at the newest id: caught up, no need to ask again.
         return new StepResult(newPosition - position, CaughtUp: batch.IsEnd && newPosition == batch.Position);
+    }
+
+    /// <summary>The batch after <paramref name="position"/>: the one read ahead when it starts there, else read now.</summary>
+    private NotificationBatch Read(long position, int limit)
+    {
+        if (_next is { } next)
+        {
+            _next = null;
+            if (next.After == position && next.Limit == limit) return next.Read.GetAwaiter().GetResult();
+        }
+        return UpstreamLog.Select(position, limit, _application.HandledTopics);
+    }
+
+    /// <summary>
+    /// Observes a read ahead's failure whether or not a step uses it (a batch no step uses is simply
+    /// dropped, and one still running when the runner stops may fail on its closed store).
+    /// </summary>
+    private static Task<NotificationBatch> Observed(Task<NotificationBatch> read)
+    {
+        read.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return read;
     }
 
     /// <summary>

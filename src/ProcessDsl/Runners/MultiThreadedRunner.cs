@@ -24,6 +24,8 @@ public sealed class MultiThreadedRunner : Runner
 
     private protected override bool UsesCrossProcessPrompts => true;
 
+    private protected override bool ReadsAhead => true;
+
     private protected override bool IsQuiet => Volatile.Read(ref _busy) == 0 && _prompts.Values.All(c => c.Reader.Count == 0);
 
     private protected override Task OnStartAsync(CancellationToken cancellationToken)

@@ -47,6 +47,9 @@ public abstract partial class Runner : IAsyncDisposable
     /// <summary>Whether this runner exchanges prompts with other processes.</summary>
     private protected virtual bool UsesCrossProcessPrompts => false;
 
+    /// <summary>Whether followers read their next batch while a step runs (<see cref="Follower.ReadsAhead"/>): not on the single-threaded runner.</summary>
+    private protected virtual bool ReadsAhead => false;
+
     /// <summary>Whether this runner disposes its store when it is disposed.</summary>
     private protected bool OwnsPersistence { get; init; }
 
@@ -85,7 +88,7 @@ public abstract partial class Runner : IAsyncDisposable
             foreach (var upstream in definition.Upstreams)
             {
                 var log = Options.UpstreamLogs.TryGetValue(upstream, out var remote) ? remote : _applications[upstream].NotificationLog;
-                list.Add(new Follower(follower, upstream, log, Options.Processing));
+                list.Add(new Follower(follower, upstream, log, Options.Processing) { ReadsAhead = ReadsAhead });
             }
             _followersByApplication[definition.Name] = list;
         }
