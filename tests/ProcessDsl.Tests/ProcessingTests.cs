@@ -285,6 +285,37 @@ public sealed partial class ProcessingTests : IDisposable
     }
 
     [Fact]
+    public void A_step_serves_cached_aggregates_without_reading_while_the_log_is_as_this_instance_left_it_and_reads_again_after_another_wrote()
+    {
+        using var store = Persistence.Sqlite(_dir.Path);
+        var orders = (Orders)new Orders().Open(store);
+        for (var i = 0; i < 20; i++) orders.CreateNewOrder();
+        var tallies = (Tallies)new Tallies().Open(store);
+        var follower = new Follower(tallies, "Orders", orders.NotificationLog, new ProcessingOptions { MaxBatchSize = 5 });
+
+        follower.Step();                                   // the tally is new: asked for (absent), started, remembered
+        var reads = tallies.Repository.StoreReads;
+        Assert.True(reads > 0);
+        follower.Step();
+        follower.Step();                                   // every event gets and changes the tally: served from the cache
+        Assert.Equal(reads, tallies.Repository.StoreReads);
+
+        // Another instance of the application (another process) changes the tally: the next step
+        // finds the log moved past what this instance knows, empties its cache and reads.
+        var other = (Tallies)new Tallies().Open(Persistence.Sqlite(_dir.Path));
+        var tally = other.Repository.Get<Tally>(Tally.TheId);
+        tally.CountOrder(Guid.Empty);
+        other.Save(tally);
+        Assert.Equal(5, follower.Step().Covered);          // a stale tally would conflict here
+        Assert.True(tallies.Repository.StoreReads > reads);
+
+        var final = tallies.Repository.Get<Tally>(Tally.TheId);
+        Assert.Equal(21, final.Count);                     // 20 orders and the other instance's count
+        Assert.Equal(22, final.Version);
+        Assert.Equal(20, tallies.Store.Position("Orders"));
+    }
+
+    [Fact]
     public void Inside_one_batch_policies_see_the_changes_of_earlier_events()
     {
         using var store = Persistence.Sqlite(_dir.Path);

@@ -126,7 +126,7 @@ public abstract class Application
     {
         foreach (var (aggregate, count) in pending.Counts) aggregate.MarkSaved(count);
         ProcessDslTelemetry.Recorded(Name, pending.Events.Count);
-        Repository.Remember(pending);
+        Repository.Remember(pending, lastNotificationId);
         Subscriptions.Publish(pending.DomainEvents, Logger);
         if (pending.Events.Count > 0) Saved?.Invoke(this, lastNotificationId);
     }

@@ -2,15 +2,33 @@ namespace ProcessDsl;
 
 /// <summary>
 /// Gets an application's aggregates by id, reconstructed from their stored events. A bounded cache
-/// keeps the events of recently used aggregates; every get still asks the store for anything newer,
-/// and a failed or conflicting write never enters the cache, so a stale version is never served.
+/// keeps the events of recently used aggregates; a get asks the store for anything newer, and a
+/// failed or conflicting write never enters the cache, so a stale version is never served.
 /// </summary>
+/// <remarks>
+/// Inside a processing step a cached aggregate is served without asking the store when the cache is
+/// known to hold every event of the application's log up to its newest id: the cache tracks the
+/// highest id up to which every id is one this application instance committed (and so remembered),
+/// and the step reads the log's newest id once, in its own transaction. When they differ (another
+/// process or instance wrote, or a commit's outcome was unknown), the cache is emptied and starts
+/// again from that id. What a step then reads is what a read at that moment would have returned;
+/// a write based on it that raced a later commit conflicts at the step's commit, as before.
+/// </remarks>
 public sealed class Repository
 {
     private readonly Application _application;
     private readonly Dictionary<Guid, LinkedListNode<CacheEntry>> _index = [];
     private readonly LinkedList<CacheEntry> _recency = new();
     private readonly Lock _lock = new();
+    // Every event with an id up to _current is in the cache (for the aggregates it holds); -1: unknown.
+    private long _current = -1;
+    // Commits remembered out of order above _current: first id -> last id.
+    private readonly SortedDictionary<long, long> _ahead = [];
+    // Changed on every change of what the cache holds, so a read that raced one does not put older events back.
+    private long _generation;
+
+    /// <summary>The most commits remembered out of order before the cache gives up tracking them (and is emptied at the next step).</summary>
+    private const int MaxAhead = 1024;
 
     private sealed record CacheEntry(Guid Id, IReadOnlyList<DomainEvent> Events);
 
@@ -21,6 +39,11 @@ public sealed class Repository
 
     internal int Capacity { get; set; } = 10_000;
 
+    private long _storeReads;
+
+    /// <summary>How many times this repository asked the store for an aggregate's events (for tests).</summary>
+    internal long StoreReads => Interlocked.Read(ref _storeReads);
+
     /// <summary>Gets an aggregate at its newest stored version (or as changed earlier in the current processing step).</summary>
     /// <exception cref="AggregateNotFoundException">No aggregate has this id.</exception>
     public T Get<T>(Guid id) where T : Aggregate, new()
@@ -28,10 +51,42 @@ public sealed class Repository
         var scope = ProcessingScope.Current;
         if (scope is not null && scope.Owner == _application && scope.TryGet(id, out var collected))
             return collected as T ?? throw WrongType<T>(id, collected);
-        var events = Load(id);
+        var events = scope is not null && scope.Owner == _application && CachedInStep(scope, id) is { } current ? current : Load(id);
         if (events.Count == 0) throw new AggregateNotFoundException(_application.Name, id);
         var aggregate = Aggregate.Reconstruct<T>(events);
         return aggregate;
+    }
+
+    /// <summary>
+    /// Inside a step: an aggregate's cached events when the cache is current (the step asks the log's
+    /// newest id once); null when it must be read. Empties a cache found behind the log.
+    /// </summary>
+    private IReadOnlyList<DomainEvent>? CachedInStep(ProcessingScope scope, Guid id)
+    {
+        if (Capacity <= 0) return null;
+        if (scope.CacheCurrent is null)
+        {
+            var newest = scope.Step.MaxNotificationId();
+            lock (_lock)
+            {
+                if (_current != newest)
+                {
+                    _index.Clear();
+                    _recency.Clear();
+                    _ahead.Clear();
+                    _current = newest;
+                    _generation++;
+                }
+            }
+            scope.CacheCurrent = true;
+        }
+        lock (_lock)
+        {
+            if (!_index.TryGetValue(id, out var node)) return null;
+            _recency.Remove(node);
+            _recency.AddFirst(node);
+            return node.Value.Events;
+        }
     }
 
     /// <summary>
@@ -44,9 +99,10 @@ public sealed class Repository
     {
         var scope = ProcessingScope.Current;
         if (scope is not null && scope.Owner == _application) return Get<T>(id); // the step's own transaction is synchronous
-        var cached = Cached(id);
+        var (cached, generation) = Cached(id);
+        Interlocked.Increment(ref _storeReads);
         var newer = await _application.Store.ReadAggregateAsync(id, cached.Count, cancellationToken).ConfigureAwait(false);
-        var events = Extend(id, cached, newer);
+        var events = Extend(id, cached, newer, generation);
         if (events.Count == 0) throw new AggregateNotFoundException(_application.Name, id);
         return Aggregate.Reconstruct<T>(events);
     }
@@ -55,27 +111,22 @@ public sealed class Repository
     public bool Contains(Guid id)
     {
         var scope = ProcessingScope.Current;
-        if (scope is not null && scope.Owner == _application && scope.TryGet(id, out _)) return true;
+        if (scope is not null && scope.Owner == _application && (scope.TryGet(id, out _) || CachedInStep(scope, id) is { Count: > 0 })) return true;
         return Load(id).Count > 0;
     }
 
-    /// <summary>Drops an aggregate from the cache.</summary>
-    internal void Forget(Guid id)
-    {
-        lock (_lock)
-        {
-            if (_index.Remove(id, out var node)) _recency.Remove(node);
-        }
-    }
-
-    /// <summary>Adds newly committed events to cached aggregates.</summary>
-    internal void Remember(PendingEvents pending)
+    /// <summary>Adds newly committed events (the last given <paramref name="lastNotificationId"/>) to cached aggregates.</summary>
+    internal void Remember(PendingEvents pending, long lastNotificationId)
     {
         if (Capacity <= 0 || pending.DomainEvents.Count == 0) return;
         if (pending.Counts.Count == 1)
         {
             // One aggregate (the usual save): its events are the whole list, nothing to group.
-            lock (_lock) Add(pending.DomainEvents[0].OriginatorId, pending.DomainEvents);
+            lock (_lock)
+            {
+                Add(pending.DomainEvents[0].OriginatorId, pending.DomainEvents);
+                Committed(lastNotificationId - pending.DomainEvents.Count + 1, lastNotificationId);
+            }
             return;
         }
         var byAggregate = new Dictionary<Guid, List<DomainEvent>>();
@@ -87,7 +138,23 @@ public sealed class Repository
         lock (_lock)
         {
             foreach (var (id, added) in byAggregate) Add(id, added);
+            Committed(lastNotificationId - pending.DomainEvents.Count + 1, lastNotificationId);
         }
+    }
+
+    /// <summary>Moves the id up to which the cache is complete past a commit's ids (under the lock).</summary>
+    private void Committed(long first, long last)
+    {
+        _generation++;
+        if (_current < 0) return;
+        if (first == _current + 1)
+        {
+            _current = last;
+            while (_ahead.Remove(_current + 1, out var next)) _current = next;
+        }
+        else if (first > _current + 1 && _ahead.Count < MaxAhead) _ahead[first] = last;
+        else if (first > _current + 1) _current = -1;   // too many gaps: the next step starts again
+        // first <= _current: ids given again cannot happen for committed events; nothing to move.
     }
 
     private void Add(Guid id, IReadOnlyList<DomainEvent> added)
@@ -104,29 +171,30 @@ public sealed class Repository
 
     private IReadOnlyList<DomainEvent> Load(Guid id)
     {
-        var cached = Cached(id);
+        var (cached, generation) = Cached(id);
+        Interlocked.Increment(ref _storeReads);
         // Inside a processing step of this application, read through the step's transaction.
         var scope = ProcessingScope.Current;
         var newer = scope is not null && scope.Owner == _application
             ? scope.Step.ReadAggregate(id, cached.Count)
             : _application.Store.ReadAggregate(id, cached.Count);
-        return Extend(id, cached, newer);
+        return Extend(id, cached, newer, generation);
     }
 
-    /// <summary>The cached events of an aggregate (none when not cached), marked as recently used.</summary>
-    private IReadOnlyList<DomainEvent> Cached(Guid id)
+    /// <summary>The cached events of an aggregate (none when not cached), marked as recently used, and the cache's generation.</summary>
+    private (IReadOnlyList<DomainEvent> Events, long Generation) Cached(Guid id)
     {
         lock (_lock)
         {
-            if (!_index.TryGetValue(id, out var node)) return [];
+            if (!_index.TryGetValue(id, out var node)) return ([], _generation);
             _recency.Remove(node);
             _recency.AddFirst(node);
-            return node.Value.Events;
+            return (node.Value.Events, _generation);
         }
     }
 
     /// <summary>The cached events followed by the newer stored ones, deserialised, and cached.</summary>
-    private IReadOnlyList<DomainEvent> Extend(Guid id, IReadOnlyList<DomainEvent> cached, IReadOnlyList<Notification> newer)
+    private IReadOnlyList<DomainEvent> Extend(Guid id, IReadOnlyList<DomainEvent> cached, IReadOnlyList<Notification> newer, long generation)
     {
         if (newer.Count == 0) return cached;
         var events = new List<DomainEvent>(cached.Count + newer.Count);
@@ -142,8 +210,10 @@ public sealed class Repository
                 throw ex.InApplication(_application.Name);
             }
         }
+        // A read that raced a commit or an emptying may hold fewer events than the cache must: not kept.
         if (Capacity > 0)
-            lock (_lock) Put(id, events);
+            lock (_lock)
+                if (_generation == generation) Put(id, events);
         return events;
     }
 

@@ -91,6 +91,9 @@ internal abstract class StepTransaction : IDisposable
     /// <summary>A query over mapped rows inside the step: the step's own saves and deletes so far are in it.</summary>
     public abstract IQueryable<T> Query<T>() where T : class;
 
+    /// <summary>The newest notification id of the application's log, read inside the step (0 when empty).</summary>
+    public abstract long MaxNotificationId();
+
     /// <summary>Adds a row change; it is written before the next query in the step, or at commit.</summary>
     public abstract void Add(RowChange row);
 

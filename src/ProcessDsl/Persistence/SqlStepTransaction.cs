@@ -31,6 +31,9 @@ internal sealed class SqlStepTransaction : StepTransaction
     public override IReadOnlyList<Notification> ReadAggregate(Guid id, long afterVersion) =>
         Guard(() => _store.Statements.ReadAggregate(Commands, id, afterVersion));
 
+    /// <summary>The newest notification id of the application's log, read inside the step's transaction.</summary>
+    public override long MaxNotificationId() => Guard(() => _store.Statements.MaxNotificationId(Commands));
+
     /// <summary>A query over mapped rows inside the step: the step's own saves and deletes so far are in it.</summary>
     public override IQueryable<T> Query<T>() where T : class
     {

@@ -181,6 +181,8 @@ internal sealed class MemoryStepTransaction(MemoryEventStore store) : StepTransa
 
     public override IReadOnlyList<Notification> ReadAggregate(Guid id, long afterVersion) => store.ReadAggregate(id, afterVersion);
 
+    public override long MaxNotificationId() => store.MaxNotificationId();
+
     public override IQueryable<T> Query<T>() => Rows.Query<T>();
 
     public override void Add(RowChange row) => Rows.Add(row);
