@@ -9,10 +9,12 @@ namespace ProcessDsl;
 /// Inside a processing step a cached aggregate is served without asking the store when the cache is
 /// known to hold every event of the application's log up to its newest id: the cache tracks the
 /// highest id up to which every id is one this application instance committed (and so remembered),
-/// and the step reads the log's newest id once, in its own transaction. When they differ (another
-/// process or instance wrote, or a commit's outcome was unknown), the cache is emptied and starts
-/// again from that id. What a step then reads is what a read at that moment would have returned;
-/// a write based on it that raced a later commit conflicts at the step's commit, as before.
+/// and the step reads the log's newest id once, in its own transaction. When the log is ahead (a
+/// commit not yet remembered, another process or instance wrote, a commit's outcome was unknown),
+/// the step reads the events in between once and brings the cached aggregates forward; when it is
+/// far ahead, the cache is emptied and starts again from that id. What a step then reads is what a
+/// read at that moment would have returned; a write based on it that raced a later commit
+/// conflicts at the step's commit, as before.
 /// </remarks>
 public sealed class Repository
 {
@@ -29,6 +31,9 @@ public sealed class Repository
 
     /// <summary>The most commits remembered out of order before the cache gives up tracking them (and is emptied at the next step).</summary>
     private const int MaxAhead = 1024;
+
+    /// <summary>The most events a step reads to bring the cache forward; further behind, the cache is emptied instead.</summary>
+    private const int MaxCatchUp = 2_000;
 
     private sealed record CacheEntry(Guid Id, IReadOnlyList<DomainEvent> Events);
 
@@ -66,7 +71,21 @@ public sealed class Repository
         if (Capacity <= 0) return null;
         if (scope.CacheCurrent is null)
         {
+            scope.CacheCurrent = true;
             var newest = scope.Step.MaxNotificationId();
+            long current;
+            lock (_lock) current = _current;
+            if (current >= 0 && newest > current && newest - current <= MaxCatchUp)
+            {
+                // Committed meanwhile, by this instance (not yet remembered) or another writer: read once.
+                var between = scope.Step.ReadRange(current, newest);
+                lock (_lock)
+                    if (_current == current && between.Count == newest - current && BringForward(between))
+                    {
+                        _current = newest;
+                        FollowAhead();
+                    }
+            }
             lock (_lock)
             {
                 if (_current != newest)
@@ -78,7 +97,6 @@ public sealed class Repository
                     _generation++;
                 }
             }
-            scope.CacheCurrent = true;
         }
         lock (_lock)
         {
@@ -142,6 +160,50 @@ public sealed class Repository
         }
     }
 
+    /// <summary>
+    /// Adds stored events (ids contiguous after <see cref="_current"/>) to the cached aggregates they
+    /// belong to (under the lock); false when one cannot be read, and the cache is then emptied.
+    /// </summary>
+    private bool BringForward(IReadOnlyList<Notification> notifications)
+    {
+        foreach (var notification in notifications)
+        {
+            if (!_index.TryGetValue(notification.OriginatorId, out var node)) continue;
+            var cached = node.Value.Events;
+            if (notification.OriginatorVersion <= cached.Count) continue;
+            DomainEvent domainEvent;
+            try
+            {
+                domainEvent = EventTopics.Deserialize(notification);
+            }
+            catch (EventDeserializationException)
+            {
+                return false;   // the get of that aggregate reports it, in this application's words
+            }
+            if (notification.OriginatorVersion != cached.Count + 1)
+            {
+                _index.Remove(notification.OriginatorId);
+                _recency.Remove(node);
+                continue;
+            }
+            node.Value = node.Value with { Events = [.. cached, domainEvent] };
+        }
+        _generation++;
+        return true;
+    }
+
+    /// <summary>Moves <see cref="_current"/> on through commits remembered out of order, dropping those it covers (under the lock).</summary>
+    private void FollowAhead()
+    {
+        while (_ahead.Count > 0)
+        {
+            var (first, last) = _ahead.First();
+            if (first > _current + 1) return;
+            _ahead.Remove(first);
+            if (last > _current) _current = last;
+        }
+    }
+
     /// <summary>Moves the id up to which the cache is complete past a commit's ids (under the lock).</summary>
     private void Committed(long first, long last)
     {
@@ -150,7 +212,7 @@ public sealed class Repository
         if (first == _current + 1)
         {
             _current = last;
-            while (_ahead.Remove(_current + 1, out var next)) _current = next;
+            FollowAhead();
         }
         else if (first > _current + 1 && _ahead.Count < MaxAhead) _ahead[first] = last;
         else if (first > _current + 1) _current = -1;   // too many gaps: the next step starts again
@@ -160,7 +222,10 @@ public sealed class Repository
     private void Add(Guid id, IReadOnlyList<DomainEvent> added)
     {
         var cached = _index.TryGetValue(id, out var node) ? node.Value.Events : [];
-        if (cached.Count + 1 == added[0].OriginatorVersion)
+        var first = added[0].OriginatorVersion;
+        if (node is not null && first <= cached.Count && first + added.Count - 1 <= cached.Count)
+            return;   // already brought forward from the store by a step
+        if (cached.Count + 1 == first)
             Put(id, cached.Count == 0 ? added : [.. cached, .. added]);
         else if (node is not null)
         {

@@ -94,6 +94,9 @@ internal abstract class StepTransaction : IDisposable
     /// <summary>The newest notification id of the application's log, read inside the step (0 when empty).</summary>
     public abstract long MaxNotificationId();
 
+    /// <summary>The application's notifications with ids in (after, upTo], read inside the step.</summary>
+    public abstract IReadOnlyList<Notification> ReadRange(long after, long upTo);
+
     /// <summary>Adds a row change; it is written before the next query in the step, or at commit.</summary>
     public abstract void Add(RowChange row);
 

@@ -34,6 +34,9 @@ internal sealed class SqlStepTransaction : StepTransaction
     /// <summary>The newest notification id of the application's log, read inside the step's transaction.</summary>
     public override long MaxNotificationId() => Guard(() => _store.Statements.MaxNotificationId(Commands));
 
+    /// <summary>The application's notifications with ids in (after, upTo], read inside the step's transaction.</summary>
+    public override IReadOnlyList<Notification> ReadRange(long after, long upTo) => Guard(() => _store.Statements.ReadRange(Commands, after, upTo, null));
+
     /// <summary>A query over mapped rows inside the step: the step's own saves and deletes so far are in it.</summary>
     public override IQueryable<T> Query<T>() where T : class
     {

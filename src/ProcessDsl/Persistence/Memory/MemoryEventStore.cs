@@ -183,6 +183,8 @@ internal sealed class MemoryStepTransaction(MemoryEventStore store) : StepTransa
 
     public override long MaxNotificationId() => store.MaxNotificationId();
 
+    public override IReadOnlyList<Notification> ReadRange(long after, long upTo) => store.ReadRange(after, upTo, null);
+
     public override IQueryable<T> Query<T>() => Rows.Query<T>();
 
     public override void Add(RowChange row) => Rows.Add(row);
