@@ -69,9 +69,9 @@ public sealed class Repository
     private IReadOnlyList<DomainEvent>? CachedInStep(ProcessingScope scope, Guid id)
     {
         if (Capacity <= 0) return null;
-        if (scope.CacheCurrent is null)
+        if (!scope.CacheChecked)
         {
-            scope.CacheCurrent = true;
+            scope.CacheChecked = true;
             var newest = scope.Step.MaxNotificationId();
             long current;
             lock (_lock) current = _current;
@@ -98,13 +98,16 @@ public sealed class Repository
                 }
             }
         }
-        lock (_lock)
-        {
-            if (!_index.TryGetValue(id, out var node)) return null;
-            _recency.Remove(node);
-            _recency.AddFirst(node);
-            return node.Value.Events;
-        }
+        lock (_lock) return Touch(id);
+    }
+
+    /// <summary>An aggregate's cached events, marked as recently used; null when not cached (under the lock).</summary>
+    private IReadOnlyList<DomainEvent>? Touch(Guid id)
+    {
+        if (!_index.TryGetValue(id, out var node)) return null;
+        _recency.Remove(node);
+        _recency.AddFirst(node);
+        return node.Value.Events;
     }
 
     /// <summary>
@@ -137,13 +140,14 @@ public sealed class Repository
     internal void Remember(PendingEvents pending, long lastNotificationId)
     {
         if (Capacity <= 0 || pending.DomainEvents.Count == 0) return;
+        var firstId = lastNotificationId - pending.DomainEvents.Count + 1;
         if (pending.Counts.Count == 1)
         {
             // One aggregate (the usual save): its events are the whole list, nothing to group.
             lock (_lock)
             {
                 Add(pending.DomainEvents[0].OriginatorId, pending.DomainEvents);
-                Committed(lastNotificationId - pending.DomainEvents.Count + 1, lastNotificationId);
+                Committed(firstId, lastNotificationId);
             }
             return;
         }
@@ -156,7 +160,7 @@ public sealed class Repository
         lock (_lock)
         {
             foreach (var (id, added) in byAggregate) Add(id, added);
-            Committed(lastNotificationId - pending.DomainEvents.Count + 1, lastNotificationId);
+            Committed(firstId, lastNotificationId);
         }
     }
 
@@ -249,13 +253,7 @@ public sealed class Repository
     /// <summary>The cached events of an aggregate (none when not cached), marked as recently used, and the cache's generation.</summary>
     private (IReadOnlyList<DomainEvent> Events, long Generation) Cached(Guid id)
     {
-        lock (_lock)
-        {
-            if (!_index.TryGetValue(id, out var node)) return ([], _generation);
-            _recency.Remove(node);
-            _recency.AddFirst(node);
-            return (node.Value.Events, _generation);
-        }
+        lock (_lock) return (Touch(id) ?? [], _generation);
     }
 
     /// <summary>The cached events followed by the newer stored ones, deserialised, and cached.</summary>

@@ -47,8 +47,8 @@ internal sealed class ProcessingScope : IDisposable
 
     public bool TryGet(Guid id, out Aggregate aggregate) => _byId.TryGetValue(id, out aggregate!);
 
-    /// <summary>Whether the owner's aggregate cache was found current in this step (null: not asked yet; see <see cref="Repository"/>).</summary>
-    public bool? CacheCurrent { get; set; }
+    /// <summary>Whether the owner's aggregate cache was brought up to the log's newest id in this step (see <see cref="Repository"/>).</summary>
+    public bool CacheChecked { get; set; }
 
     /// <summary>The upstream event whose policy runs now: events triggered meanwhile were caused by it.</summary>
     public EventCause? Cause { get; set; }
