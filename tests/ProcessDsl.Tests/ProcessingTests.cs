@@ -327,6 +327,39 @@ public sealed partial class ProcessingTests : IDisposable
     }
 
     [Fact]
+    public void A_step_serves_aggregates_another_instance_created_from_the_events_it_reads_to_catch_up()
+    {
+        // The multiprocess shape: one instance of Orders takes the commands, another (a worker) runs
+        // its policies, which change orders the first one created.
+        using var store = Persistence.Sqlite(_dir.Path);
+        var commands = (Orders)new Orders().Open(store);
+        var reservations = (Reservations)new Reservations().Open(store);
+        var reserving = new Follower(reservations, "Orders", commands.NotificationLog, new ProcessingOptions { MaxBatchSize = 100 });
+        using var workerStore = Persistence.Sqlite(_dir.Path);
+        var worker = (Orders)new Orders().Open(workerStore);
+        var marking = new Follower(worker, "Reservations", reservations.NotificationLog, new ProcessingOptions { MaxBatchSize = 100 });
+
+        var first = Enumerable.Range(0, 5).Select(_ => commands.CreateNewOrder()).ToList();
+        reserving.Step();
+        Assert.Equal(5, marking.Step().Covered);            // the worker knew nothing yet: it reads each order
+        var reads = worker.Repository.StoreReads;
+        Assert.Equal(5, reads);
+
+        var second = Enumerable.Range(0, 20).Select(_ => commands.CreateNewOrder()).ToList();
+        reserving.Step();
+        Assert.Equal(20, marking.Step().Covered);           // the 20 new orders come with the one catch-up read
+        Assert.Equal(reads, worker.Repository.StoreReads);
+
+        foreach (var id in first.Concat(second))
+        {
+            var order = commands.GetOrder(id);
+            Assert.NotNull(order.ReservationId);
+            Assert.Equal(2, order.Version);                 // reserved once, on the order as created
+        }
+        Assert.Equal(25 + 25, commands.NotificationLog.MaxNotificationId);
+    }
+
+    [Fact]
     public void Inside_one_batch_policies_see_the_changes_of_earlier_events()
     {
         using var store = Persistence.Sqlite(_dir.Path);

@@ -11,7 +11,8 @@ namespace ProcessDsl;
 /// highest id up to which every id is one this application instance committed (and so remembered),
 /// and the step reads the log's newest id once, in its own transaction. When the log is ahead (a
 /// commit not yet remembered, another process or instance wrote, a commit's outcome was unknown),
-/// the step reads the events in between once and brings the cached aggregates forward; when it is
+/// the step reads the events in between once, brings the cached aggregates forward and caches the
+/// aggregates those events created (their whole history is among them); when it is
 /// far ahead, the cache is emptied and starts again from that id. What a step then reads is what a
 /// read at that moment would have returned; a write based on it that raced a later commit
 /// conflicts at the step's commit, as before.
@@ -166,13 +167,21 @@ public sealed class Repository
 
     /// <summary>
     /// Adds stored events (ids contiguous after <see cref="_current"/>) to the cached aggregates they
-    /// belong to (under the lock); false when one cannot be read, and the cache is then emptied.
+    /// belong to, and caches the aggregates they create (under the lock); false when an event of a
+    /// cached aggregate cannot be read, and the cache is then emptied.
     /// </summary>
     private bool BringForward(IReadOnlyList<Notification> notifications)
     {
         foreach (var notification in notifications)
         {
-            if (!_index.TryGetValue(notification.OriginatorId, out var node)) continue;
+            if (!_index.TryGetValue(notification.OriginatorId, out var node))
+            {
+                // Created in between (by another instance, say the process that takes the commands):
+                // its whole history is in these events, so it is cached from them, not read later.
+                if (notification.OriginatorVersion == 1 && TryDeserialize(notification) is { } created)
+                    Put(notification.OriginatorId, [created]);
+                continue;
+            }
             var cached = node.Value.Events;
             if (notification.OriginatorVersion <= cached.Count) continue;
             DomainEvent domainEvent;
@@ -194,6 +203,19 @@ public sealed class Repository
         }
         _generation++;
         return true;
+    }
+
+    /// <summary>A stored event deserialised; null when it cannot be (a later get of its aggregate reads it and reports why).</summary>
+    private static DomainEvent? TryDeserialize(Notification notification)
+    {
+        try
+        {
+            return EventTopics.Deserialize(notification);
+        }
+        catch (EventDeserializationException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Moves <see cref="_current"/> on through commits remembered out of order, dropping those it covers (under the lock).</summary>
