@@ -36,6 +36,9 @@ internal static class OrdersJob
             _ => throw new ArgumentException($"Unknown runner '{options.Runner}': use single, multi or multiprocess."),
         };
         await runner.StartAsync(cancellationToken);
+        // Workers are processes that start their runtime and open the store after StartAsync returns:
+        // the clock below starts once they run, as it does once the other runners' followers run.
+        if (runner is MultiprocessRunner workers) await workers.WaitUntilWorkersStartedAsync(TimeSpan.FromMinutes(2), cancellationToken);
         var orders = runner.Get<Orders>();
         var payments = runner.Get<Payments>();
         var before = payments.NotificationLog.MaxNotificationId;

@@ -233,6 +233,43 @@ public sealed class MultiprocessTests : IDisposable
     }
 
     [Fact]
+    public async Task Waiting_for_the_workers_returns_once_every_one_has_started_and_names_those_that_have_not()
+    {
+        await using var runner = new MultiprocessRunner(OrdersSystem.Definition, _store, WorkerProgram.Options());
+        await Assert.ThrowsAsync<InvalidOperationException>(() => runner.WaitUntilWorkersStartedAsync(Idle));
+        await runner.StartAsync();
+        // A process takes far longer than a millisecond to start its runtime, open the store and write its ready line.
+        var early = await Assert.ThrowsAsync<TimeoutException>(() => runner.WaitUntilWorkersStartedAsync(TimeSpan.FromMilliseconds(1)));
+        Assert.Contains("Reservations", early.Message);
+        await runner.WaitUntilWorkersStartedAsync(Idle);
+        Assert.All(runner.Workers, w => Assert.Equal(0, w.Restarts));
+        Assert.All(runner.Workers, w => Assert.False(Process.GetProcessById(w.ProcessId).HasExited));
+        await runner.WaitUntilWorkersStartedAsync(TimeSpan.FromMilliseconds(1)); // started once is started
+        var ids = Enumerable.Range(0, 20).Select(_ => runner.Get<Orders>().CreateNewOrder()).ToList();
+        await runner.WaitUntilIdleAsync(Idle);
+        OrdersChecks.AllReservedAndPaidExactlyOnce(runner, ids);
+        await runner.StopAsync();
+    }
+
+    [Fact]
+    public async Task Waiting_for_workers_that_never_start_reports_why_they_could_not()
+    {
+        var options = WorkerProgram.Options() with
+        {
+            WorkerArguments = ["/no/such/dir/worker.dll"],
+            RestartBackoff = TimeSpan.FromMilliseconds(1),
+            MaxRestartBackoff = TimeSpan.FromMilliseconds(10),
+            MaxFailedStarts = 2,
+        };
+        await using var runner = new MultiprocessRunner(OrdersSystem.Definition, _store, options);
+        await runner.StartAsync();
+        var ex = await Assert.ThrowsAsync<WorkerStartException>(() => runner.WaitUntilWorkersStartedAsync(Idle));
+        Assert.Equal(2, ex.Attempts);
+        Assert.Contains("not found", ex.ErrorOutput);
+        await Assert.ThrowsAsync<WorkerStartException>(() => runner.StopAsync());
+    }
+
+    [Fact]
     public async Task Stopping_while_a_restart_waits_out_its_backoff_returns_and_starts_nothing()
     {
         var options = WorkerProgram.Options() with

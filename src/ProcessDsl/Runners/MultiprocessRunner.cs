@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Runtime.ExceptionServices;
 
 namespace ProcessDsl;
 
@@ -56,6 +57,35 @@ public sealed class MultiprocessRunner : Runner
         {
             lock (_workers) return _workers.Select(w => (w.Application, w.ProcessId, w.Restarts)).ToArray();
         }
+    }
+
+    /// <summary>
+    /// Waits until every worker process has started: opened the store and started its followers.
+    /// <see cref="Runner.StartAsync"/> returns once the processes are launched, and the workers then
+    /// start up (the runtime, the store, their first steps) while commands are already taken; await
+    /// this before work that should not wait on that, or whose timing should not include it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The runner is not started.</exception>
+    /// <exception cref="WorkerStartException">A worker could not be started (<see cref="MultiprocessOptions.MaxFailedStarts"/> times in a row).</exception>
+    /// <exception cref="ProcessingException">A worker failed for good before all had started.</exception>
+    /// <exception cref="TimeoutException">Not all had started within <paramref name="timeout"/>; the message names those that had not.</exception>
+    public async Task WaitUntilWorkersStartedAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        EnsureStarted();
+        WorkerProcess[] workers;
+        lock (_workers) workers = [.. _workers];
+        var all = Task.WhenAll(workers.Select(w => w.Started));
+        Task done;
+        try
+        {
+            done = await Task.WhenAny(all, FirstError).WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            var waiting = workers.Where(w => !w.Started.IsCompleted).Select(w => w.Application);
+            throw new TimeoutException($"The workers of {string.Join(", ", waiting)} had not started after {timeout}.");
+        }
+        if (done != all) ExceptionDispatchInfo.Throw(await FirstError.ConfigureAwait(false));
     }
 
     private protected override bool UsesCrossProcessPrompts => true;

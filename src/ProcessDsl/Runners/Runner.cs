@@ -283,7 +283,7 @@ public abstract partial class Runner : IAsyncDisposable
         return (behind, [.. positions]);
     }
 
-    private void EnsureStarted()
+    private protected void EnsureStarted()
     {
         if (Volatile.Read(ref _state) == 0)
             throw new InvalidOperationException("The runner is not started: call StartAsync first.");

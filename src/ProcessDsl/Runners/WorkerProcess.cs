@@ -25,6 +25,7 @@ internal sealed class WorkerProcess(
     private Process? _process;
     private bool _stopping;
     private volatile bool _ready;
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ProcessingException? _reportedError;
     private Task _supervision = Task.CompletedTask;
 
@@ -33,6 +34,9 @@ internal sealed class WorkerProcess(
     public int ProcessId { get; private set; }
 
     public int Restarts { get; private set; }
+
+    /// <summary>Completes when a process of this worker first writes its ready line (it has opened the store and started its followers).</summary>
+    public Task Started => _started.Task;
 
     /// <summary>Starts the first process (throwing if the program cannot be started at all) and supervises it.</summary>
     public void Start(CancellationToken stopping)
@@ -121,7 +125,11 @@ internal sealed class WorkerProcess(
         process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is null) return;
-            if (e.Data == WorkerSettings.ReadyLine) _ready = true;
+            if (e.Data == WorkerSettings.ReadyLine)
+            {
+                _ready = true;
+                _started.TrySetResult();
+            }
             else runner.Logger.LogInformation("[{Application} worker] {Line}", Application, e.Data);
         };
         process.Start();
