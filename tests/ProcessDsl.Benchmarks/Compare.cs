@@ -13,7 +13,8 @@ namespace ProcessDsl.Benchmarks;
 /// on PostgreSQL (with <c>--postgres</c> or <c>PROCESSDSL_POSTGRES</c>) the orders job with 16
 /// callers beside pgbench's one-row commits with 16 clients on the same server, and the multiprocess
 /// runner beside the multi-threaded one; the catch-up follower beside the raw insert rate of the same
-/// rows (on PostgreSQL also a follower writing one projection row per event); once, after the rounds,
+/// rows (on PostgreSQL also a follower writing one projection row per event, beside Marten's async
+/// daemon doing the same work on the same server when benchmarks/MartenCatchUp is built); once, after the rounds,
 /// a follower over a million events and its peak working set. Prints the medians of the rounds, each ratio, its target, and the 1-minute load average during each row.
 /// </summary>
 internal static partial class Compare
@@ -39,8 +40,9 @@ internal static partial class Compare
     }
 
     public static async Task<int> RunAsync(string anchor, string ordersDll, int rounds, double scale, string directory,
-        string? postgres, string pgbench, int memoryEvents)
+        string? postgres, string pgbench, int memoryEvents, string marten)
     {
+        var martenBuilt = File.Exists(marten);
         if (!File.Exists(anchor)) throw new FileNotFoundException($"No anchor at {anchor} (pass --anchor PATH).", anchor);
         if (!File.Exists(ordersDll)) throw new FileNotFoundException($"No orders program at {ordersDll}: build samples/Orders -c Release (or pass --orders-dll).", ordersDll);
         if (postgres is not null && postgres.StartsWith("postgres:", StringComparison.Ordinal)) postgres = postgres["postgres:".Length..];
@@ -60,7 +62,8 @@ internal static partial class Compare
         int memoryOrders = N(2000), singleOrders = N(1000), multiOrders = N(3000), pgOrders = N(4000), catchUpEvents = N(100_000);
 
         Console.Error.WriteLine($"compare: {rounds} rounds, scale {scale.ToString(CultureInfo.InvariantCulture)}, load {Load()}" +
-            (postgres is null ? "; PostgreSQL rows skipped: no --postgres given" : $"; PostgreSQL at {PostgresScratch.Describe(postgres)}"));
+            (postgres is null ? "; PostgreSQL rows skipped: no --postgres given" : $"; PostgreSQL at {PostgresScratch.Describe(postgres)}") +
+            (postgres is not null && !martenBuilt ? $"; Marten not compared: no {marten} (cd benchmarks/MartenCatchUp && dotnet build)" : ""));
         for (var round = 1; round <= rounds; round++)
         {
             async Task OrdersAsync(Row row, int orders, string oursArgs, string anchorArgs)
@@ -109,6 +112,14 @@ internal static partial class Compare
                         "--store", "postgres:" + postgres, "--fresh-db", "--dir", NewDirectory(directory, round)]));
                     row.Add("ours", v["events_per_s"]);
                     Done(row, round, FormattableString.Invariant($"{v["events_per_s"]:F0} ev/s"));
+                }
+                if (martenBuilt)
+                {
+                    // The same work by Marten's async daemon, on the same server, in a database of its own.
+                    using var scratch = PostgresScratch.Create(postgres);
+                    var m = await MartenCatchUpAsync(marten, scratch.ConnectionString, catchUpEvents);
+                    catchUpPgRows.Add("marten", m);
+                    Done(catchUpPgRows, round, FormattableString.Invariant($"Marten {m:F0} ev/s"));
                 }
             }
         }
@@ -165,6 +176,12 @@ internal static partial class Compare
         foreach (var row in new[] { catchUpPg, catchUpPgRows })
         {
             if (postgres is null) Line(row, $"{catchUpEvents:N0} events", Skipped, "-", "-", ">= 50,000/s");
+            else if (row == catchUpPgRows && martenBuilt)
+            {
+                var (e, m) = (row["ours"], row["marten"]);
+                Line(row, $"{catchUpEvents:N0} events", $"{F(e)} events/s", $"Marten's async daemon, one flat-table row per event: {F(m)} events/s",
+                    $"**{F(e / m, "F2")}x Marten**", $">= 3x Marten: {Met(e / m >= 3)}; >= 50,000/s: {Met(e >= 50_000)}");
+            }
             else
             {
                 var e = row["ours"];
@@ -226,6 +243,28 @@ internal static partial class Compare
         if (process.ExitCode != 0 || !match.Success)
             throw new InvalidOperationException($"pgbench exited {process.ExitCode} without a tps line: {text}{errors.Result}");
         return double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Marten's async daemon catching up on the same work (benchmarks/MartenCatchUp: the events appended
+    /// 1,000 per save while no daemon runs, then one flat-table row per event), in events per second.
+    /// It runs ANALYZE on Marten's tables before its clock starts: without statistics on the new rows
+    /// its fetch query plans badly until autovacuum comes by, and we compare with Marten at its best.
+    /// </summary>
+    private static async Task<double> MartenCatchUpAsync(string program, string connectionString, int events)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { program, "--connection", connectionString, "--events", events.ToString(CultureInfo.InvariantCulture), "--fresh", "--analyze" })
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}.");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        var text = await output;
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{program} exited {process.ExitCode}: {text}{await errors}");
+        using var json = System.Text.Json.JsonDocument.Parse(text.Trim());
+        return json.RootElement.GetProperty("catchup_events_per_second").GetDouble();
     }
 
     private static async Task<string> RunProcessAsync(string program, IEnumerable<string> arguments)

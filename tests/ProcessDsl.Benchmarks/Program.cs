@@ -10,8 +10,10 @@ using ProcessDsl.Benchmarks;
 //      --runner multiprocess starts this program again as its workers)
 //   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- range --sizes 10000,100000,1000000,10000000
 //   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- compare [--rounds 3] [--scale 1] [--anchor PATH] [--orders-dll PATH]
-//       [--postgres CONNECTION-STRING] [--pgbench PATH] [--memory-events 1000000]
-//     (every target in one table: ours beside the Python eventsourcing anchor, the disk's commit rate, pgbench's commit rate
+//       [--postgres CONNECTION-STRING] [--pgbench PATH] [--memory-events 1000000] [--marten PATH]
+//     (--marten: the MartenCatchUp program, default benchmarks/MartenCatchUp/bin/Release/net10.0/MartenCatchUp.dll when built
+//      (cd benchmarks/MartenCatchUp && dotnet build): Marten's async daemon on the same catch-up work, same server, same round;
+//      every target in one table: ours beside the Python eventsourcing anchor, the disk's commit rate, pgbench's commit rate
 //      on the same server, catch-up against the raw insert rate, the follower's peak working set, and the load: docs/benchmarks.md;
 //      without --postgres (or PROCESSDSL_POSTGRES) the PostgreSQL rows are skipped)
 //   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- commit-rate
@@ -45,7 +47,8 @@ try
                 double.Parse(Arg("--scale", "1"), System.Globalization.CultureInfo.InvariantCulture), directory,
                 Arg("--postgres", Environment.GetEnvironmentVariable("PROCESSDSL_POSTGRES") ?? "") is { Length: > 0 } pg ? pg : null,
                 Arg("--pgbench", "/usr/lib/postgresql/15/bin/pgbench"),
-                int.Parse(Arg("--memory-events", "1000000"), System.Globalization.CultureInfo.InvariantCulture));
+                int.Parse(Arg("--memory-events", "1000000"), System.Globalization.CultureInfo.InvariantCulture),
+                Path.GetFullPath(Arg("--marten", "benchmarks/MartenCatchUp/bin/Release/net10.0/MartenCatchUp.dll")));
         case "commit-rate":
             Console.WriteLine($"durable_one_row_commits_per_s={Baselines.DurableCommitsPerSecond(directory, 3):F0}");
             return 0;
@@ -53,7 +56,7 @@ try
             BenchmarkSwitcher.FromAssembly(typeof(CatchUp).Assembly).Run(args[1..]);
             return 0;
         default:
-            Console.Error.WriteLine("commands: compare [--rounds N] [--scale F] [--postgres CONNSTR] [--memory-events N] | catchup --events N [--store SPEC] [--fresh-db] [--projection] | orders --runner R --orders N --callers C [--store SPEC] [--fresh-db] | range --sizes A,B,C | commit-rate | micro");
+            Console.Error.WriteLine("commands: compare [--rounds N] [--scale F] [--postgres CONNSTR] [--memory-events N] [--marten PATH] | catchup --events N [--store SPEC] [--fresh-db] [--projection] | orders --runner R --orders N --callers C [--store SPEC] [--fresh-db] | range --sizes A,B,C | commit-rate | micro");
             return 2;
     }
 }
