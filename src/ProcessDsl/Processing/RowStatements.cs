@@ -22,6 +22,10 @@ internal sealed class RowStatements
     private readonly ColumnDescriptor[] _keys;
     private readonly string _upsert;
     private readonly string _delete;
+    private readonly string _upsertHead;
+    private readonly string _upsertTail;
+    // Multi-row upserts by row count: the SQL text and its parameter names, each built once.
+    private readonly ConcurrentDictionary<int, (string Sql, string[] Names)> _multiRow = new();
 
     private RowStatements(EntityDescriptor entity)
     {
@@ -33,7 +37,9 @@ internal sealed class RowStatements
         var values = string.Join(", ", _columns.Select((_, i) => "@p" + i));
         var keys = string.Join(", ", _keys.Select(c => Quote(c.ColumnName)));
         var others = _columns.Where(c => !c.IsPrimaryKey).Select(c => $"{Quote(c.ColumnName)} = excluded.{Quote(c.ColumnName)}").ToList();
-        _upsert = $"INSERT INTO {table} ({names}) VALUES ({values}) ON CONFLICT ({keys}) " + (others.Count == 0 ? "DO NOTHING" : "DO UPDATE SET " + string.Join(", ", others));
+        _upsertHead = $"INSERT INTO {table} ({names}) VALUES ";
+        _upsertTail = $" ON CONFLICT ({keys}) " + (others.Count == 0 ? "DO NOTHING" : "DO UPDATE SET " + string.Join(", ", others));
+        _upsert = _upsertHead + "(" + values + ")" + _upsertTail;
         _delete = $"DELETE FROM {table} WHERE " + string.Join(" AND ", _keys.Select((c, i) => $"{Quote(c.ColumnName)} = @k{i}"));
     }
 
@@ -63,14 +69,56 @@ internal sealed class RowStatements
         else db.Execute(_delete, Parameters(_keys, "k", row));
     }
 
-    /// <summary>The most row writes sent in one batch (one round trip each).</summary>
+    /// <summary>The most statements sent in one batch (one round trip each).</summary>
     internal const int BatchSize = 256;
+
+    /// <summary>The most rows one multi-row upsert carries.</summary>
+    internal const int MaxRowsPerStatement = 128;
+
+    /// <summary>The upsert of <paramref name="rows"/> rows in one statement, with its parameter names (row-major).</summary>
+    private (string Sql, string[] Names) MultiRow(int rows) => _multiRow.GetOrAdd(rows, n =>
+    {
+        var names = new string[n * _columns.Length];
+        var sql = new System.Text.StringBuilder(_upsertHead);
+        for (var r = 0; r < n; r++)
+        {
+            sql.Append(r == 0 ? "(" : ", (");
+            for (var c = 0; c < _columns.Length; c++)
+            {
+                var name = names[r * _columns.Length + c] = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"@r{r}c{c}");
+                sql.Append(c == 0 ? "" : ", ").Append(name);
+            }
+            sql.Append(')');
+        }
+        return (sql.Append(_upsertTail).ToString(), names);
+    });
+
+    /// <summary>The key of a row as the database compares it (provider values; arrays by content).</summary>
+    private object?[] KeyOf(object row)
+    {
+        var key = new object?[_keys.Length];
+        for (var i = 0; i < key.Length; i++) key[i] = _keys[i].GetProviderValue(row);
+        return key;
+    }
+
+    private sealed class KeyComparer : IEqualityComparer<object?[]>
+    {
+        public static readonly KeyComparer Instance = new();
+
+        public bool Equals(object?[]? x, object?[]? y) => System.Collections.StructuralComparisons.StructuralEqualityComparer.Equals(x, y);
+
+        public int GetHashCode(object?[] key) => System.Collections.StructuralComparisons.StructuralEqualityComparer.GetHashCode(key);
+    }
 
     /// <summary>
     /// Writes a step's row changes, in order, in batches of statements each sent in one round trip,
     /// when the provider's connection supports ADO.NET batches (Npgsql does; Microsoft.Data.Sqlite,
     /// in process, gains nothing from them and does not) and every change has statements built once.
-    /// Returns false, having written nothing, otherwise: the caller then applies them one by one.
+    /// Consecutive upserts of one row type with distinct keys go as one multi-row statement (what the
+    /// server then parses, plans and runs once): the same rows, in the same transaction, so the same
+    /// end state as one statement each; a key written again starts a new statement, as one statement
+    /// may not change a row twice. Returns false, having written nothing, otherwise: the caller then
+    /// applies the changes one by one.
     /// </summary>
     public static bool Batch(DataConnection db, IReadOnlyList<RowChange> rows)
     {
@@ -78,23 +126,53 @@ internal sealed class RowStatements
         if (!connection.CanCreateBatch) return false;
         foreach (var row in rows)
             if (row.Statements is null) return false;
-        for (var start = 0; start < rows.Count; start += BatchSize)
+        var next = 0;
+        HashSet<object?[]>? keys = null;
+        while (next < rows.Count)
         {
             using var batch = connection.CreateBatch();
             batch.Transaction = db.Transaction;
-            var end = Math.Min(rows.Count, start + BatchSize);
-            for (var r = start; r < end; r++)
+            while (next < rows.Count && batch.BatchCommands.Count < BatchSize)
             {
-                var change = rows[r];
+                var change = rows[next];
                 var statements = change.Statements!;
                 var command = batch.CreateBatchCommand();
-                var columns = change.IsDelete ? statements._keys : statements._columns;
-                command.CommandText = change.IsDelete ? statements._delete : statements._upsert;
-                for (var i = 0; i < columns.Length; i++)
+                if (change.IsDelete)
                 {
-                    var parameter = command.CreateParameter();
-                    SetParameter(db, parameter, columns[i], change.IsDelete ? "k" : "p", i, change.Row!);
-                    command.Parameters.Add(parameter);
+                    command.CommandText = statements._delete;
+                    for (var i = 0; i < statements._keys.Length; i++)
+                        command.Parameters.Add(Parameter(db, command, statements._keys[i], ParameterName("k", i), change.Row!));
+                    next++;
+                }
+                else
+                {
+                    // The run of upserts of this row type whose keys differ.
+                    var limit = Math.Min(MaxRowsPerStatement, Math.Max(1, 60_000 / statements._columns.Length));
+                    var end = next + 1;
+                    if (end < rows.Count && rows[end] is { IsDelete: false } following && following.Statements == statements)
+                    {
+                        keys ??= new HashSet<object?[]>(KeyComparer.Instance);
+                        keys.Clear();
+                        keys.Add(statements.KeyOf(change.Row!));
+                        while (end < rows.Count && end - next < limit && rows[end] is { IsDelete: false } same && same.Statements == statements && keys.Add(statements.KeyOf(same.Row!)))
+                            end++;
+                    }
+                    if (end - next == 1)
+                    {
+                        command.CommandText = statements._upsert;
+                        for (var i = 0; i < statements._columns.Length; i++)
+                            command.Parameters.Add(Parameter(db, command, statements._columns[i], ParameterName("p", i), change.Row!));
+                    }
+                    else
+                    {
+                        var (sql, names) = statements.MultiRow(end - next);
+                        command.CommandText = sql;
+                        var columns = statements._columns;
+                        for (var r = next; r < end; r++)
+                            for (var i = 0; i < columns.Length; i++)
+                                command.Parameters.Add(Parameter(db, command, columns[i], names[(r - next) * columns.Length + i], rows[r].Row!));
+                    }
+                    next = end;
                 }
                 batch.BatchCommands.Add(command);
             }
@@ -103,13 +181,20 @@ internal sealed class RowStatements
         return true;
     }
 
-    private static void SetParameter(DataConnection db, DbParameter parameter, ColumnDescriptor column, string prefix, int i, object row)
+    private static DbParameter Parameter(DataConnection db, DbBatchCommand command, ColumnDescriptor column, string name, object row)
+    {
+        var parameter = command.CreateParameter();
+        SetParameter(db, parameter, column, name, row);
+        return parameter;
+    }
+
+    private static void SetParameter(DataConnection db, DbParameter parameter, ColumnDescriptor column, string name, object row)
     {
         var value = column.GetProviderValue(row);
         var type = column.GetDbDataType(true);
         if (type.DataType == DataType.Undefined && value is not null)
             type = type.WithDataType(db.MappingSchema.GetDataType(value.GetType()).Type.DataType);
-        db.DataProvider.SetParameter(db, parameter, ParameterName(prefix, i), type, value);
+        db.DataProvider.SetParameter(db, parameter, name, type, value);
     }
 
     /// <summary>Runs a held command of the connection, its parameters set by LinqToDB's provider as for its own statements.</summary>
@@ -123,7 +208,7 @@ internal sealed class RowStatements
             commands.AddOrUpdate(connection, command);
         }
         command.Transaction = db.Transaction;
-        for (var i = 0; i < columns.Length; i++) SetParameter(db, command.Parameters[i], columns[i], prefix, i, row);
+        for (var i = 0; i < columns.Length; i++) SetParameter(db, command.Parameters[i], columns[i], ParameterName(prefix, i), row);
         command.ExecuteNonQuery();
     }
 

@@ -49,6 +49,26 @@ public sealed partial class Shop : Application
         return ids;
     }
 
+    /// <summary>
+    /// Lists items, then tags every one of them <paramref name="tags"/> times, one save of all items per
+    /// turn, then sells those <paramref name="sold"/> picks: the log holds each turn's events of many
+    /// items in a row. Returns the items in the order listed.
+    /// </summary>
+    public List<Item> StockInTurns(int items, int tags, Func<int, bool> sold)
+    {
+        var all = Enumerable.Range(0, items).Select(i => Item.List("title " + i)).ToList();
+        Save([.. all]);
+        for (var t = 0; t < tags; t++)
+        {
+            for (var i = 0; i < items; i++) all[i].Tag($"item {i} tag {t}");
+            Save([.. all]);
+        }
+        var selling = all.Where((_, i) => sold(i)).ToList();
+        foreach (var item in selling) item.Sell();
+        Save([.. selling]);
+        return all;
+    }
+
     public Guid Add(Aggregate aggregate)
     {
         Save(aggregate);
