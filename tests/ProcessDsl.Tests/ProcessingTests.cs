@@ -313,7 +313,7 @@ public sealed partial class ProcessingTests : IDisposable
 
         // Far behind (more events than a step reads to catch up): the cache is emptied and the tally read.
         tally = other.Repository.Get<Tally>(Tally.TheId);
-        for (var i = 0; i < 2_001; i++) tally.CountOrder(Guid.Empty);
+        for (var i = 0; i < 10_001; i++) tally.CountOrder(Guid.Empty);
         other.Save(tally);
         reads = tallies.Repository.StoreReads;
         Assert.Equal(4, follower.Step().Covered);
@@ -321,8 +321,8 @@ public sealed partial class ProcessingTests : IDisposable
 
         follower.Step();
         var final = tallies.Repository.Get<Tally>(Tally.TheId);
-        Assert.Equal(20 + 2 + 2_001, final.Count);
-        Assert.Equal(1 + 20 + 2 + 2_001, final.Version);
+        Assert.Equal(20 + 2 + 10_001, final.Count);
+        Assert.Equal(1 + 20 + 2 + 10_001, final.Version);
         Assert.Equal(20, tallies.Store.Position("Orders"));
     }
 
@@ -341,9 +341,9 @@ public sealed partial class ProcessingTests : IDisposable
 
         var first = Enumerable.Range(0, 5).Select(_ => commands.CreateNewOrder()).ToList();
         reserving.Step();
-        Assert.Equal(5, marking.Step().Covered);            // the worker knew nothing yet: it reads each order
-        var reads = worker.Repository.StoreReads;
-        Assert.Equal(5, reads);
+        Assert.Equal(5, marking.Step().Covered);            // the worker knew nothing yet: its first step reads the
+        var reads = worker.Repository.StoreReads;           // newest events once and finds the orders created there
+        Assert.Equal(0, reads);
 
         var second = Enumerable.Range(0, 20).Select(_ => commands.CreateNewOrder()).ToList();
         reserving.Step();

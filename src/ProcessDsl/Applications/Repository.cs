@@ -13,7 +13,8 @@ namespace ProcessDsl;
 /// commit not yet remembered, another process or instance wrote, a commit's outcome was unknown),
 /// the step reads the events in between once, brings the cached aggregates forward and caches the
 /// aggregates those events created (their whole history is among them); when it is
-/// far ahead, the cache is emptied and starts again from that id. What a step then reads is what a
+/// far ahead (or at the first step), the cache is emptied and filled with the aggregates created in
+/// the newest of those events. What a step then reads is what a
 /// read at that moment would have returned; a write based on it that raced a later commit
 /// conflicts at the step's commit, as before.
 /// </remarks>
@@ -34,7 +35,7 @@ public sealed class Repository
     private const int MaxAhead = 1024;
 
     /// <summary>The most events a step reads to bring the cache forward; further behind, the cache is emptied instead.</summary>
-    private const int MaxCatchUp = 2_000;
+    private const int MaxCatchUp = 10_000;
 
     private sealed record CacheEntry(Guid Id, IReadOnlyList<DomainEvent> Events);
 
@@ -76,6 +77,21 @@ public sealed class Repository
             var newest = scope.Step.MaxNotificationId();
             long current;
             lock (_lock) current = _current;
+            if (newest > current && (current < 0 || newest - current > MaxCatchUp))
+            {
+                // Unknown (the first step) or far behind: start again empty, which holds every event of
+                // what it holds up to any id, from the newest MaxCatchUp events, so that the aggregates
+                // they created (a command process's new orders, say) come with one read.
+                lock (_lock)
+                    if (_current == current)
+                    {
+                        _index.Clear();
+                        _recency.Clear();
+                        _ahead.Clear();
+                        _current = current = Math.Max(0, newest - MaxCatchUp);
+                        _generation++;
+                    }
+            }
             if (current >= 0 && newest > current && newest - current <= MaxCatchUp)
             {
                 // Committed meanwhile, by this instance (not yet remembered) or another writer: read once.
