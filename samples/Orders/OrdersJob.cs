@@ -38,7 +38,12 @@ internal static class OrdersJob
         await runner.StartAsync(cancellationToken);
         // Workers are processes that start their runtime and open the store after StartAsync returns:
         // the clock below starts once they run, as it does once the other runners' followers run.
-        if (runner is MultiprocessRunner workers) await workers.WaitUntilWorkersStartedAsync(TimeSpan.FromMinutes(2), cancellationToken);
+        if (runner is MultiprocessRunner workers)
+        {
+            var starting = Stopwatch.StartNew();
+            await workers.WaitUntilWorkersStartedAsync(TimeSpan.FromMinutes(2), cancellationToken);
+            Console.WriteLine(FormattableString.Invariant($"workers_started_after_s={starting.Elapsed.TotalSeconds:F3}"));
+        }
         var orders = runner.Get<Orders>();
         var payments = runner.Get<Payments>();
         var before = payments.NotificationLog.MaxNotificationId;
