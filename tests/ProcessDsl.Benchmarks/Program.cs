@@ -16,6 +16,8 @@ using ProcessDsl.Benchmarks;
 //      every target in one table: ours beside the Python eventsourcing anchor, the disk's commit rate, pgbench's commit rate
 //      on the same server, catch-up against the raw insert rate, the follower's peak working set, and the load: docs/benchmarks.md;
 //      without --postgres (or PROCESSDSL_POSTGRES) the PostgreSQL rows are skipped)
+//   bash tests/ProcessDsl.Benchmarks/tools/compare-readytorun.sh [compare options]
+//     (the same, with the harness and the orders sample published ReadyToRun first)
 //   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- commit-rate
 //   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- micro [BenchmarkDotNet args]
 // The orders command's multiprocess runner starts this program again as its workers.
