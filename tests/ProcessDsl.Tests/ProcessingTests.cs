@@ -360,6 +360,50 @@ public sealed partial class ProcessingTests : IDisposable
     }
 
     [Fact]
+    public void A_follower_passing_over_events_it_does_not_handle_writes_that_position_with_its_next_commit_or_a_flush()
+    {
+        using var store = Persistence.Sqlite(_dir.Path);
+        var orders = (Orders)new Orders().Open(store);
+        var reservations = (Reservations)new Reservations().Open(store);
+        var payments = (Payments)new Payments().Open(store);   // handles Order.Reserved only
+        var reserving = new Follower(reservations, "Orders", orders.NotificationLog, new ProcessingOptions());
+        var marking = new Follower(orders, "Reservations", reservations.NotificationLog, new ProcessingOptions());
+        var paying = new Follower(payments, "Orders", orders.NotificationLog, new ProcessingOptions()) { DefersTrackingOnlySteps = true };
+
+        orders.CreateNewOrder();
+        orders.CreateNewOrder();
+        Assert.Equal(2, paying.Step().Covered);                 // two Order.Created: nothing for Payments
+        Assert.Equal(0, payments.Store.Position("Orders"));     // moved in memory only, no transaction
+        Assert.True(paying.HasDeferredPosition);
+
+        reserving.Step();
+        marking.Step();                                         // two Order.Reserved: 3 and 4
+        Assert.Equal(2, paying.Step().Covered);
+        Assert.Equal(4, payments.Store.Position("Orders"));     // the commit carried the position from 0
+        Assert.Equal(2, payments.NotificationLog.MaxNotificationId);
+        Assert.False(paying.HasDeferredPosition);
+
+        orders.CreateNewOrder();
+        Assert.Equal(1, paying.Step().Covered);
+        Assert.Equal(4, payments.Store.Position("Orders"));
+        paying.FlushPosition();
+        Assert.Equal(5, payments.Store.Position("Orders"));
+
+        // Another instance moves the stored position meanwhile: the flush conflicts, and the follower
+        // forgets what it knew and starts again from what is stored.
+        orders.CreateNewOrder();
+        Assert.Equal(1, paying.Step().Covered);
+        using var otherStore = Persistence.Sqlite(_dir.Path);
+        var rival = new Follower((Payments)new Payments().Open(otherStore), "Orders", orders.NotificationLog, new ProcessingOptions());
+        Assert.Equal(1, rival.Step().Covered);
+        Assert.Throws<TrackingConflictException>(paying.FlushPosition);
+        Assert.False(paying.HasDeferredPosition);
+        Assert.Equal(0, paying.Step().Covered);
+        Assert.Equal(6, payments.Store.Position("Orders"));
+        Assert.Equal(2, payments.NotificationLog.MaxNotificationId);   // nothing processed twice
+    }
+
+    [Fact]
     public void Inside_one_batch_policies_see_the_changes_of_earlier_events()
     {
         using var store = Persistence.Sqlite(_dir.Path);

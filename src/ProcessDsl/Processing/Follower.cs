@@ -16,6 +16,9 @@ internal sealed class Follower
     private readonly ProcessApplication _application;
     private readonly ProcessingOptions _options;
     private long? _position;
+    // The position the tracking table holds, as far as this follower knows: behind _position only
+    // while steps that covered no handled event have not been written (DefersTrackingOnlySteps).
+    private long? _stored;
     private int _failures;
     private long _failingId;
     private long _isolateUntil;
@@ -46,6 +49,54 @@ internal sealed class Follower
     /// the next step starts where it does, and dropped (its outcome observed) otherwise.
     /// </summary>
     public bool ReadsAhead { get; init; }
+
+    /// <summary>
+    /// Whether a step whose batch holds no event the policies handle moves the position in memory
+    /// only, writing it with the follower's next commit or <see cref="FlushPosition"/>, instead of
+    /// committing a transaction of its own. Safe because such events have no effect: after a crash
+    /// they are read and passed over again. The single-threaded runner turns it on and writes every
+    /// deferred position before a command's save returns, so nobody sees a position behind.
+    /// </summary>
+    internal bool DefersTrackingOnlySteps { get; init; }
+
+    /// <summary>Whether steps moved the position past what the tracking table holds (see <see cref="DefersTrackingOnlySteps"/>).</summary>
+    internal bool HasDeferredPosition => _position is { } p && _stored is { } s && p > s;
+
+    /// <summary>
+    /// Writes a position moved by steps that covered no handled event. A tracking conflict (another
+    /// instance moved it) or a failure forgets the position, so the next step reads it again; the
+    /// failure is rethrown.
+    /// </summary>
+    internal void FlushPosition()
+    {
+        if (_position is not { } position || _stored is not { } stored || position <= stored) return;
+        try
+        {
+            using var step = Store.BeginStep();
+            step.Commit([], new TrackingUpdate(Upstream, stored, position));
+        }
+        catch
+        {
+            Forget();
+            throw;
+        }
+        _stored = position;
+    }
+
+    private void Forget()
+    {
+        _position = null;
+        _stored = null;
+    }
+
+    /// <summary>The position in memory; read from the tracking table when not known.</summary>
+    private long Position()
+    {
+        if (_position is { } known) return known;
+        var stored = Store.Position(Upstream);
+        _position = _stored = stored;
+        return stored;
+    }
 
     /// <summary>The position as last read or committed by this follower (null before the first step).</summary>
     public long? KnownPosition => _position;
@@ -100,7 +151,7 @@ internal sealed class Follower
             {
                 // Conflicts, database faults, a timeout inside a policy: the step was rolled back whole;
                 // resume from the stored position.
-                _position = null;
+                Forget();
                 transientFailures++;
                 if (_options.TransientAttempts > 0 && transientFailures >= _options.TransientAttempts) throw;
                 ProcessDslTelemetry.Retried(Application, Upstream, "transient");
@@ -116,12 +167,18 @@ internal sealed class Follower
     /// <summary>One step: read a batch, run the policies, commit.</summary>
     internal StepResult Step(CancellationToken cancellationToken = default)
     {
-        var position = _position ??= Store.Position(Upstream);
+        var position = Position();
         // After a commit failed for a reason that is not a passing fault, go one event at a time
         // through that batch, so the failure is pinned to the event that causes it.
         var limit = position < _isolateUntil ? 1 : _options.MaxBatchSize;
         var batch = Read(position, limit);
         if (batch.Position <= position) return new StepResult(0, CaughtUp: true);
+        if (batch.Items.Count == 0 && DefersTrackingOnlySteps)
+        {
+            // Nothing here for the policies: move on in memory; the next commit carries the position.
+            _position = batch.Position;
+            return new StepResult(batch.Position - position, CaughtUp: batch.IsEnd);
+        }
         if (ReadsAhead && !batch.IsEnd && limit > 1)
         {
             var after = batch.Position;
@@ -212,22 +269,22 @@ internal sealed class Follower
             pending = PendingEvents.Of(scope.Aggregates, scope);
             try
             {
-                last = step.Commit(pending.Events, new TrackingUpdate(Upstream, position, newPosition));
+                last = step.Commit(pending.Events, new TrackingUpdate(Upstream, _stored ?? position, newPosition));
             }
             catch (Exception ex) when (!Store.IsTransient(ex) && count > 0)
             {
-                _position = null;
+                Forget();
                 if (count <= 1) throw new StepFailure("commit", items[0], ex);
                 _isolateUntil = newPosition;
                 throw;
             }
             catch
             {
-                _position = null;
+                Forget();
                 throw;
             }
         }
-        _position = newPosition;
+        _position = _stored = newPosition;
         _application.Committed(pending, last);
         return (-1, null);
     }
@@ -235,7 +292,8 @@ internal sealed class Follower
     /// <summary>Sets a failing event aside: parked with the position moved past it, in one transaction.</summary>
     private void Park(StepFailure failure)
     {
-        var position = _position ??= Store.Position(Upstream);
+        Position();
+        var position = _stored!.Value;
         var notification = failure.Notification;
         var error = failure.InnerException!;
         var parked = new ParkedEvent(Application, Upstream, notification.Id, notification.Topic, error.GetType().FullName ?? error.GetType().Name,
@@ -248,11 +306,11 @@ internal sealed class Follower
             }
             catch
             {
-                _position = null;
+                Forget();
                 throw;
             }
         }
-        _position = notification.Id;
+        _position = _stored = notification.Id;
         _failures = 0;
         ProcessDslTelemetry.Parked(Application, Upstream, notification.Topic);
         _application.Logger.LogError(error, "{Application}: parked notification {Id} (topic '{Topic}') from {Upstream} after {Attempts} attempts",

@@ -50,6 +50,9 @@ public abstract partial class Runner : IAsyncDisposable
     /// <summary>Whether followers read their next batch while a step runs (<see cref="Follower.ReadsAhead"/>): not on the single-threaded runner.</summary>
     private protected virtual bool ReadsAhead => false;
 
+    /// <summary>Whether followers move past batches with nothing for their policies in memory only (see <see cref="Follower.DefersTrackingOnlySteps"/>).</summary>
+    private protected virtual bool DefersTrackingOnlySteps => false;
+
     /// <summary>Whether this runner disposes its store when it is disposed.</summary>
     private protected bool OwnsPersistence { get; init; }
 
@@ -88,7 +91,7 @@ public abstract partial class Runner : IAsyncDisposable
             foreach (var upstream in definition.Upstreams)
             {
                 var log = Options.UpstreamLogs.TryGetValue(upstream, out var remote) ? remote : _applications[upstream].NotificationLog;
-                list.Add(new Follower(follower, upstream, log, Options.Processing) { ReadsAhead = ReadsAhead });
+                list.Add(new Follower(follower, upstream, log, Options.Processing) { ReadsAhead = ReadsAhead, DefersTrackingOnlySteps = DefersTrackingOnlySteps });
             }
             _followersByApplication[definition.Name] = list;
         }

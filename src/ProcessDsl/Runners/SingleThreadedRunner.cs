@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace ProcessDsl;
 
 /// <summary>
@@ -26,6 +28,13 @@ public sealed class SingleThreadedRunner : Runner
             ? options
             : options with { Processing = options.Processing with { TransientAttempts = 10 } };
     }
+
+    /// <summary>
+    /// A step that finds nothing for its policies (a follower passing over topics it does not handle)
+    /// commits nothing: its position is written by the follower's next commit, or when the drain
+    /// ends, before the save that caused it returns.
+    /// </summary>
+    private protected override bool DefersTrackingOnlySteps => true;
 
     private protected override Task OnStartAsync(CancellationToken cancellationToken)
     {
@@ -63,6 +72,29 @@ public sealed class SingleThreadedRunner : Runner
         }
     }
 
+    /// <summary>
+    /// Writes the positions followers moved in memory past events they do not handle, so that when
+    /// a save returns every tracking record is where processing left it. When one cannot be written
+    /// (another instance moved it, the database is away) nothing is lost: the follower forgets it,
+    /// and its next step starts from the stored position and passes over those events again.
+    /// </summary>
+    private void WritePositions()
+    {
+        foreach (var follower in AllFollowers)
+        {
+            if (!follower.HasDeferredPosition) continue;
+            try
+            {
+                follower.FlushPosition();
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Logger.Log(ex is TrackingConflictException ? LogLevel.Debug : LogLevel.Warning, ex,
+                    "{Application} could not write its position past events it does not handle; its next step passes over them again", follower.Application);
+            }
+        }
+    }
+
     /// <summary>Processes everything prompted, on this thread; returns the first failure it recorded, if any.</summary>
     private Exception? Drain()
     {
@@ -77,16 +109,26 @@ public sealed class SingleThreadedRunner : Runner
             while (true)
             {
                 string next;
+                bool empty;
                 lock (_lock)
                 {
-                    if (!_prompted.TryDequeue(out next!))
+                    empty = !_prompted.TryDequeue(out next!);
+                    if (!empty) _queued.Remove(next);
+                }
+                if (empty)
+                {
+                    WritePositions();
+                    lock (_lock)
                     {
                         // Cleared under the same lock as the queue, so a concurrent caller's
                         // prompt is either seen by this loop or drains itself.
-                        _draining = false;
-                        return first;
+                        if (_prompted.Count == 0)
+                        {
+                            _draining = false;
+                            return first;
+                        }
                     }
-                    _queued.Remove(next);
+                    continue;
                 }
                 if (HasFailed(next)) continue;
                 foreach (var follower in FollowersOf(next))
