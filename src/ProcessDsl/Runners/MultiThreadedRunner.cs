@@ -26,6 +26,16 @@ public sealed class MultiThreadedRunner : Runner
 
     private protected override bool ReadsAhead => true;
 
+    /// <summary>
+    /// A step with nothing for its policies commits nothing: the follower's next commit writes its
+    /// position, or its worker does once no prompt has come for <see cref="PositionWriteDelay"/>
+    /// (and when it stops), so an idle system's tracking records are where processing left them.
+    /// </summary>
+    private protected override bool DefersTrackingOnlySteps => true;
+
+    /// <summary>How long a worker waits for more work before writing positions its steps moved past events nobody handles.</summary>
+    private static readonly TimeSpan PositionWriteDelay = TimeSpan.FromMilliseconds(50);
+
     private protected override bool IsQuiet => Volatile.Read(ref _busy) == 0 && _prompts.Values.All(c => c.Reader.Count == 0);
 
     private protected override Task OnStartAsync(CancellationToken cancellationToken)
@@ -91,7 +101,12 @@ public sealed class MultiThreadedRunner : Runner
             var lastPass = long.MinValue;
             while (!cancellationToken.IsCancellationRequested)
             {
-                await WaitForPromptAsync(prompts, cancellationToken).ConfigureAwait(false);
+                if (followers.Any(f => f.HasDeferredPosition) && !await WaitForPromptAsync(prompts, PositionWriteDelay, cancellationToken).ConfigureAwait(false))
+                {
+                    WritePositions(followers);
+                    continue;
+                }
+                await WaitForPromptAsync(prompts, Options.PollInterval, cancellationToken).ConfigureAwait(false);
                 // Events arriving in quick succession share one step (and one durable commit) when
                 // the worker waits out the rest of the step interval since its last pass.
                 var wait = Options.StepInterval - global::System.Diagnostics.Stopwatch.GetElapsedTime(lastPass);
@@ -116,6 +131,7 @@ public sealed class MultiThreadedRunner : Runner
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            WritePositions(followers);
         }
         catch (Exception ex)
         {
@@ -124,18 +140,42 @@ public sealed class MultiThreadedRunner : Runner
         }
     }
 
-    private async Task WaitForPromptAsync(ChannelReader<bool> prompts, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the positions followers moved in memory past events they do not handle. When one cannot
+    /// be written (another instance moved it, the database is away) nothing is lost: the follower
+    /// forgets it and its next step passes over those events again.
+    /// </summary>
+    private void WritePositions(IReadOnlyList<Follower> followers)
     {
-        if (prompts.Count > 0) return;
+        foreach (var follower in followers)
+        {
+            if (!follower.HasDeferredPosition) continue;
+            try
+            {
+                follower.FlushPosition();
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Logger.Log(ex is TrackingConflictException ? LogLevel.Debug : LogLevel.Warning, ex,
+                    "{Application} could not write its position past events it does not handle; its next step passes over them again", follower.Application);
+            }
+        }
+    }
+
+    /// <summary>Waits for a prompt for at most <paramref name="timeout"/>; false when none came.</summary>
+    private static async Task<bool> WaitForPromptAsync(ChannelReader<bool> prompts, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (prompts.Count > 0) return true;
         using var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        poll.CancelAfter(Options.PollInterval);
+        poll.CancelAfter(timeout);
         try
         {
-            await prompts.WaitToReadAsync(poll.Token).ConfigureAwait(false);
+            return await prompts.WaitToReadAsync(poll.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            // The poll interval passed without a prompt: look anyway.
+            // The time passed without a prompt: look anyway.
+            return false;
         }
     }
 }
