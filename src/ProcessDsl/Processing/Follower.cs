@@ -54,8 +54,9 @@ internal sealed class Follower
     /// Whether a step whose batch holds no event the policies handle moves the position in memory
     /// only, writing it with the follower's next commit or <see cref="FlushPosition"/>, instead of
     /// committing a transaction of its own. Safe because such events have no effect: after a crash
-    /// they are read and passed over again. The single-threaded runner turns it on and writes every
-    /// deferred position before a command's save returns, so nobody sees a position behind.
+    /// they are read and passed over again. The runners turn it on and write what is left: the
+    /// single-threaded runner before a command's save returns, the multi-threaded runner once a
+    /// worker has had no prompt for a moment, and when it stops.
     /// </summary>
     internal bool DefersTrackingOnlySteps { get; init; }
 
