@@ -20,6 +20,15 @@ public sealed class MultiprocessTests : IDisposable
 
     private string Store => "sqlite:" + _dir.Path;
 
+    /// <summary>Workers whose program does not exist, restarted at once, given up after <paramref name="maxFailedStarts"/> starts.</summary>
+    private static MultiprocessOptions NeverStarting(int maxFailedStarts) => WorkerProgram.Options() with
+    {
+        WorkerArguments = ["/no/such/dir/worker.dll"],
+        RestartBackoff = TimeSpan.FromMilliseconds(1),
+        MaxRestartBackoff = TimeSpan.FromMilliseconds(10),
+        MaxFailedStarts = maxFailedStarts,
+    };
+
     [Fact]
     public async Task Workers_in_child_processes_process_every_order_exactly_once()
     {
@@ -210,14 +219,7 @@ public sealed class MultiprocessTests : IDisposable
     [Fact]
     public async Task A_worker_that_never_starts_is_reported_with_its_error_output_after_the_allowed_attempts()
     {
-        var options = WorkerProgram.Options() with
-        {
-            WorkerArguments = ["/no/such/dir/worker.dll"],
-            RestartBackoff = TimeSpan.FromMilliseconds(1),
-            MaxRestartBackoff = TimeSpan.FromMilliseconds(10),
-            MaxFailedStarts = 3,
-        };
-        await using var runner = new MultiprocessRunner(OrdersSystem.Definition, _store, options);
+        await using var runner = new MultiprocessRunner(OrdersSystem.Definition, _store, NeverStarting(maxFailedStarts: 3));
         await runner.StartAsync();
         runner.Get<Orders>().CreateNewOrder();
         var ex = await Assert.ThrowsAsync<WorkerStartException>(() => runner.WaitUntilIdleAsync(Idle));
@@ -254,14 +256,7 @@ public sealed class MultiprocessTests : IDisposable
     [Fact]
     public async Task Waiting_for_workers_that_never_start_reports_why_they_could_not()
     {
-        var options = WorkerProgram.Options() with
-        {
-            WorkerArguments = ["/no/such/dir/worker.dll"],
-            RestartBackoff = TimeSpan.FromMilliseconds(1),
-            MaxRestartBackoff = TimeSpan.FromMilliseconds(10),
-            MaxFailedStarts = 2,
-        };
-        await using var runner = new MultiprocessRunner(OrdersSystem.Definition, _store, options);
+        await using var runner = new MultiprocessRunner(OrdersSystem.Definition, _store, NeverStarting(maxFailedStarts: 2));
         await runner.StartAsync();
         var ex = await Assert.ThrowsAsync<WorkerStartException>(() => runner.WaitUntilWorkersStartedAsync(Idle));
         Assert.Equal(2, ex.Attempts);

@@ -140,28 +140,6 @@ public sealed class MultiThreadedRunner : Runner
         }
     }
 
-    /// <summary>
-    /// Writes the positions followers moved in memory past events they do not handle. When one cannot
-    /// be written (another instance moved it, the database is away) nothing is lost: the follower
-    /// forgets it and its next step passes over those events again.
-    /// </summary>
-    private void WritePositions(IReadOnlyList<Follower> followers)
-    {
-        foreach (var follower in followers)
-        {
-            if (!follower.HasDeferredPosition) continue;
-            try
-            {
-                follower.FlushPosition();
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                Logger.Log(ex is TrackingConflictException ? LogLevel.Debug : LogLevel.Warning, ex,
-                    "{Application} could not write its position past events it does not handle; its next step passes over them again", follower.Application);
-            }
-        }
-    }
-
     /// <summary>Waits for a prompt for at most <paramref name="timeout"/>; false when none came.</summary>
     private static async Task<bool> WaitForPromptAsync(ChannelReader<bool> prompts, TimeSpan timeout, CancellationToken cancellationToken)
     {

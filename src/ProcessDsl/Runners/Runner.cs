@@ -286,6 +286,29 @@ public abstract partial class Runner : IAsyncDisposable
         return (behind, [.. positions]);
     }
 
+    /// <summary>
+    /// Writes the positions followers moved in memory past events they do not handle
+    /// (<see cref="DefersTrackingOnlySteps"/>). When one cannot be written (another instance moved
+    /// it, the database is away) nothing is lost: the follower forgets it, and its next step starts
+    /// from the stored position and passes over those events again.
+    /// </summary>
+    private protected void WritePositions(IEnumerable<Follower> followers)
+    {
+        foreach (var follower in followers)
+        {
+            if (!follower.HasDeferredPosition) continue;
+            try
+            {
+                follower.FlushPosition();
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Logger.Log(ex is TrackingConflictException ? LogLevel.Debug : LogLevel.Warning, ex,
+                    "{Application} could not write its position past events it does not handle; its next step passes over them again", follower.Application);
+            }
+        }
+    }
+
     private protected void EnsureStarted()
     {
         if (Volatile.Read(ref _state) == 0)

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace ProcessDsl;
 
 /// <summary>
@@ -72,29 +70,6 @@ public sealed class SingleThreadedRunner : Runner
         }
     }
 
-    /// <summary>
-    /// Writes the positions followers moved in memory past events they do not handle, so that when
-    /// a save returns every tracking record is where processing left it. When one cannot be written
-    /// (another instance moved it, the database is away) nothing is lost: the follower forgets it,
-    /// and its next step starts from the stored position and passes over those events again.
-    /// </summary>
-    private void WritePositions()
-    {
-        foreach (var follower in AllFollowers)
-        {
-            if (!follower.HasDeferredPosition) continue;
-            try
-            {
-                follower.FlushPosition();
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                Logger.Log(ex is TrackingConflictException ? LogLevel.Debug : LogLevel.Warning, ex,
-                    "{Application} could not write its position past events it does not handle; its next step passes over them again", follower.Application);
-            }
-        }
-    }
-
     /// <summary>Processes everything prompted, on this thread; returns the first failure it recorded, if any.</summary>
     private Exception? Drain()
     {
@@ -117,7 +92,7 @@ public sealed class SingleThreadedRunner : Runner
                 }
                 if (empty)
                 {
-                    WritePositions();
+                    WritePositions(AllFollowers);
                     lock (_lock)
                     {
                         // Cleared under the same lock as the queue, so a concurrent caller's
