@@ -83,14 +83,7 @@ public sealed class Repository
                 // what it holds up to any id, from the newest MaxCatchUp events, so that the aggregates
                 // they created (a command process's new orders, say) come with one read.
                 lock (_lock)
-                    if (_current == current)
-                    {
-                        _index.Clear();
-                        _recency.Clear();
-                        _ahead.Clear();
-                        _current = current = Math.Max(0, newest - MaxCatchUp);
-                        _generation++;
-                    }
+                    if (_current == current) Empty(current = Math.Max(0, newest - MaxCatchUp));
             }
             if (current >= 0 && newest > current && newest - current <= MaxCatchUp)
             {
@@ -105,17 +98,20 @@ public sealed class Repository
             }
             lock (_lock)
             {
-                if (_current != newest)
-                {
-                    _index.Clear();
-                    _recency.Clear();
-                    _ahead.Clear();
-                    _current = newest;
-                    _generation++;
-                }
+                if (_current != newest) Empty(newest);
             }
         }
         lock (_lock) return Touch(id);
+    }
+
+    /// <summary>Empties the cache, which then holds every event of what it holds up to <paramref name="current"/> (under the lock).</summary>
+    private void Empty(long current)
+    {
+        _index.Clear();
+        _recency.Clear();
+        _ahead.Clear();
+        _current = current;
+        _generation++;
     }
 
     /// <summary>An aggregate's cached events, marked as recently used; null when not cached (under the lock).</summary>
@@ -200,15 +196,8 @@ public sealed class Repository
             }
             var cached = node.Value.Events;
             if (notification.OriginatorVersion <= cached.Count) continue;
-            DomainEvent domainEvent;
-            try
-            {
-                domainEvent = EventTopics.Deserialize(notification);
-            }
-            catch (EventDeserializationException)
-            {
+            if (TryDeserialize(notification) is not { } domainEvent)
                 return false;   // the get of that aggregate reports it, in this application's words
-            }
             if (notification.OriginatorVersion != cached.Count + 1)
             {
                 _index.Remove(notification.OriginatorId);

@@ -149,13 +149,17 @@ internal sealed class RowStatements
                     // The run of upserts of this row type whose keys differ.
                     var limit = Math.Min(MaxRowsPerStatement, Math.Max(1, 60_000 / statements._columns.Length));
                     var end = next + 1;
-                    if (end < rows.Count && rows[end] is { IsDelete: false } following && following.Statements == statements)
+                    while (end < rows.Count && end - next < limit && rows[end] is { IsDelete: false } same && same.Statements == statements)
                     {
-                        keys ??= new HashSet<object?[]>(KeyComparer.Instance);
-                        keys.Clear();
-                        keys.Add(statements.KeyOf(change.Row!));
-                        while (end < rows.Count && end - next < limit && rows[end] is { IsDelete: false } same && same.Statements == statements && keys.Add(statements.KeyOf(same.Row!)))
-                            end++;
+                        if (end == next + 1)
+                        {
+                            // A second row of the type: only now are keys worth comparing.
+                            keys ??= new HashSet<object?[]>(KeyComparer.Instance);
+                            keys.Clear();
+                            keys.Add(statements.KeyOf(change.Row!));
+                        }
+                        if (!keys!.Add(statements.KeyOf(same.Row!))) break;
+                        end++;
                     }
                     if (end - next == 1)
                     {
