@@ -441,6 +441,68 @@ public sealed partial class ProcessingTests : IDisposable
     }
 
     [Fact]
+    public void The_single_threaded_runner_ranks_an_application_below_every_one_upstream_of_it_outside_its_loop()
+    {
+        var ranks = SingleThreadedRunner.Ranks(TallySystem.Definition);
+        // Orders, Reservations and Payments form one loop: none is upstream of another outside it.
+        Assert.Equal(0, ranks["Orders"]);
+        Assert.Equal(0, ranks["Reservations"]);
+        Assert.Equal(0, ranks["Payments"]);
+        // The projections are reached by all three and reach none of them.
+        Assert.Equal(3, ranks["Tallies"]);
+        Assert.Equal(3, ranks["OpenOrders"]);
+    }
+
+    [Fact]
+    public async Task Under_the_single_threaded_runner_a_projection_at_the_end_of_a_pipeline_takes_what_a_command_caused_in_one_commit()
+    {
+        using var store = new CommitCounter(Persistence.Sqlite(_dir.Path));
+        await using var runner = new SingleThreadedRunner(TallySystem.Definition, store);
+        await runner.StartAsync();
+        var orders = runner.Get<Orders>();
+        for (var i = 1; i <= 3; i++)
+        {
+            var before = store.Commits("OpenOrders");
+            var id = orders.CreateNewOrder();
+            // Order.Created and Order.Paid, one step: the row is written and deleted in one commit
+            // (taken in the order prompted, the projection ran once for each, between the loop's steps).
+            Assert.Equal(1, store.Commits("OpenOrders") - before);
+            Assert.NotNull(orders.GetOrder(id).PaymentId);
+            Assert.Equal(0, runner.Get<OpenOrders>().Query<OpenOrder>().Count());
+            Assert.Equal(i, runner.Get<Tallies>().Repository.Get<Tally>(Tally.TheId).Count);
+            // When the save returns, every position is written, passed-over events included.
+            Assert.Equal(orders.NotificationLog.MaxNotificationId, runner.Get<OpenOrders>().Store.Position("Orders"));
+            Assert.Equal(orders.NotificationLog.MaxNotificationId, runner.Get<Payments>().Store.Position("Orders"));
+        }
+    }
+
+    /// <summary>Counts the commits of each application's writer connection.</summary>
+    private sealed class CommitCounter(Persistence inner) : DelegatingPersistence(inner)
+    {
+        private readonly System.Runtime.CompilerServices.ConditionalWeakTable<DataConnection, string> _writers = [];
+        private readonly Dictionary<string, int> _commits = [];
+
+        public int Commits(string application)
+        {
+            lock (_commits) return _commits.GetValueOrDefault(application);
+        }
+
+        protected internal override DataConnection OpenConnection(string application, StoreConnectionKind kind)
+        {
+            var db = base.OpenConnection(application, kind);
+            if (kind == StoreConnectionKind.Writer) _writers.AddOrUpdate(db, application);
+            return db;
+        }
+
+        protected internal override void CommitTransaction(DataConnection db)
+        {
+            base.CommitTransaction(db);
+            if (_writers.TryGetValue(db, out var application))
+                lock (_commits) _commits[application] = _commits.GetValueOrDefault(application) + 1;
+        }
+    }
+
+    [Fact]
     public async Task A_commit_that_fails_the_same_way_every_time_is_pinned_to_its_event_and_stops_the_follower()
     {
         using var store = Persistence.Sqlite(_dir.Path);

@@ -5,10 +5,18 @@ namespace ProcessDsl;
 /// every follower has processed everything the save caused, loops included. Deterministic, for
 /// tests and simple tools.
 /// </summary>
+/// <remarks>
+/// Within one drain, a prompted application runs only when no prompted application upstream of it
+/// (one whose events reach it, in a part of the system it does not loop back to) is waiting: a
+/// projection at the end of a pipeline then takes every event a command caused in one step and
+/// one commit, instead of one commit per event.
+/// </remarks>
 public sealed class SingleThreadedRunner : Runner
 {
-    private readonly Queue<string> _prompted = new();
+    // Prompted applications in the order they were prompted; Drain takes the first of the lowest rank.
+    private readonly List<string> _prompted = [];
     private readonly HashSet<string> _queued = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _rank;
     private readonly Lock _lock = new();
     private bool _draining;
 
@@ -16,6 +24,31 @@ public sealed class SingleThreadedRunner : Runner
     public SingleThreadedRunner(SystemDefinition system, Persistence persistence, RunnerOptions? options = null)
         : base(system, persistence, WithFiniteRetries(options))
     {
+        _rank = Ranks(system);
+    }
+
+    /// <summary>
+    /// Each application's number of strict ancestors: applications whose events reach it and that it
+    /// does not reach back. An application's strict ancestors all have fewer, so taking the lowest
+    /// rank first never runs an application while one upstream of it waits (loops share a rank).
+    /// </summary>
+    internal static Dictionary<string, int> Ranks(SystemDefinition system)
+    {
+        var reaches = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var app in system.Applications)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            var work = new Stack<string>();
+            work.Push(app.Name);
+            while (work.TryPop(out var next))
+                foreach (var follower in system.FollowersOf(next))
+                    if (seen.Add(follower.Name)) work.Push(follower.Name);
+            reaches[app.Name] = seen;
+        }
+        var ranks = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var app in system.Applications)
+            ranks[app.Name] = system.Applications.Count(a => a.Name != app.Name && reaches[a.Name].Contains(app.Name) && !reaches[app.Name].Contains(a.Name));
+        return ranks;
     }
 
     private static RunnerOptions WithFiniteRetries(RunnerOptions? options)
@@ -66,8 +99,24 @@ public sealed class SingleThreadedRunner : Runner
     {
         lock (_lock)
         {
-            if (_queued.Add(application)) _prompted.Enqueue(application);
+            if (_queued.Add(application)) _prompted.Add(application);
         }
+    }
+
+    /// <summary>Takes the prompted application of the lowest rank, the earliest prompted among equals. Called under the lock.</summary>
+    private bool TryTakeNext(out string next)
+    {
+        var best = -1;
+        for (var i = 0; i < _prompted.Count; i++)
+            if (best < 0 || _rank[_prompted[i]] < _rank[_prompted[best]]) best = i;
+        if (best < 0)
+        {
+            next = "";
+            return false;
+        }
+        next = _prompted[best];
+        _prompted.RemoveAt(best);
+        return true;
     }
 
     /// <summary>Processes everything prompted, on this thread; returns the first failure it recorded, if any.</summary>
@@ -87,7 +136,7 @@ public sealed class SingleThreadedRunner : Runner
                 bool empty;
                 lock (_lock)
                 {
-                    empty = !_prompted.TryDequeue(out next!);
+                    empty = !TryTakeNext(out next);
                     if (!empty) _queued.Remove(next);
                 }
                 if (empty)
