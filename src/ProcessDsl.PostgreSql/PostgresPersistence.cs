@@ -163,6 +163,18 @@ public sealed class PostgresPersistence : Persistence
     }
 
     /// <summary>
+    /// The position write commits with <c>SET LOCAL synchronous_commit = off</c>: the server
+    /// acknowledges it before its WAL is flushed (within a few hundred milliseconds, and with any
+    /// later durable commit, as the WAL is written in order).
+    /// </summary>
+    protected override void BeginPositionWrite(StoreCommands commands)
+    {
+        ArgumentNullException.ThrowIfNull(commands);
+        commands.Db.BeginTransaction();
+        commands.Prepare("SET LOCAL synchronous_commit TO OFF").ExecuteNonQuery();
+    }
+
+    /// <summary>
     /// <c>LOCK TABLE x_events IN EXCLUSIVE MODE</c>, held until the append commits: serialises id
     /// assignment per application across processes (see the remarks on <see cref="PostgresPersistence"/>).
     /// </summary>

@@ -64,6 +64,12 @@ public abstract class DelegatingPersistence : Persistence
     protected internal override System.Data.DbType GuidParameterType => Inner.GuidParameterType;
 
     /// <inheritdoc/>
+    protected internal override void BeginPositionWrite(StoreCommands commands) => Inner.BeginPositionWrite(commands);
+
+    /// <inheritdoc/>
+    protected internal override void EndPositionWrite(StoreCommands commands) => Inner.EndPositionWrite(commands);
+
+    /// <inheritdoc/>
     protected internal override void CommitTransaction(DataConnection db) => Inner.CommitTransaction(db);
 
     /// <inheritdoc/>

@@ -73,6 +73,19 @@ internal abstract class EventStore : IDisposable
     /// <summary>Starts a processing step: one unit of work until it commits or is disposed (rolled back).</summary>
     public abstract StepTransaction BeginStep();
 
+    /// <summary>
+    /// Moves a tracking position past upstream events that had no effect (topics no policy handles),
+    /// conditional on the position it replaces, in a transaction of its own that writes nothing else.
+    /// A database store may commit it without waiting for the disk: lost in a power cut, the position
+    /// is only that much further back, and those events are read and passed over again.
+    /// </summary>
+    /// <exception cref="TrackingConflictException">The stored position is not <see cref="TrackingUpdate.Expected"/>; nothing was written.</exception>
+    public virtual void WritePosition(TrackingUpdate tracking)
+    {
+        using var step = BeginStep();
+        step.Commit([], tracking);
+    }
+
     /// <inheritdoc/>
     public abstract void Dispose();
 }

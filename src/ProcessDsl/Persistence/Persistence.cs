@@ -172,6 +172,30 @@ public abstract class Persistence : IDisposable
     /// </summary>
     protected internal virtual DbType GuidParameterType => DbType.Guid;
 
+    /// <summary>
+    /// Begins the transaction of a write that only moves a tracking position past upstream events
+    /// with no effect (topics no policy handles). Its commit need not wait for the disk: lost in a
+    /// power cut, the position is only further back, and those events are read and passed over again.
+    /// The default begins an ordinary transaction; SQLite commits it with <c>synchronous=NORMAL</c>,
+    /// PostgreSQL with <c>synchronous_commit = off</c>.
+    /// </summary>
+    /// <param name="commands">The application's writer connection, with no transaction open.</param>
+    protected internal virtual void BeginPositionWrite(StoreCommands commands)
+    {
+        ArgumentNullException.ThrowIfNull(commands);
+        commands.Db.BeginTransaction();
+    }
+
+    /// <summary>
+    /// Called after the transaction of <see cref="BeginPositionWrite"/> committed or rolled back, to
+    /// give the connection back its usual durability; if this throws, the connection is not used
+    /// again. The default does nothing.
+    /// </summary>
+    /// <param name="commands">The application's writer connection.</param>
+    protected internal virtual void EndPositionWrite(StoreCommands commands)
+    {
+    }
+
     /// <summary>Commits the current transaction of <paramref name="db"/>. A wrapper may fail here to test unknown outcomes.</summary>
     protected internal virtual void CommitTransaction(DataConnection db)
     {

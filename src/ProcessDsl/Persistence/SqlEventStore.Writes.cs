@@ -37,6 +37,55 @@ internal sealed partial class SqlEventStore
         }
     }
 
+    /// <summary>
+    /// Moves a position past events with no effect in a transaction of its own, through the
+    /// provider's <see cref="Persistence.BeginPositionWrite"/>: on SQLite and PostgreSQL its commit
+    /// does not wait for the disk (the next durable commit of the same database makes it durable too,
+    /// as its log is written in order). It carries no queued save: those stay durable, in their own
+    /// transaction or the next step's.
+    /// </summary>
+    public override void WritePosition(TrackingUpdate tracking)
+    {
+        ArgumentNullException.ThrowIfNull(tracking);
+        using (_writeLock.Hold())
+        {
+            Write((db, progress) =>
+            {
+                try
+                {
+                    _persistence.BeginPositionWrite(db);
+                    try
+                    {
+                        if (!Statements.MoveTracking(db, tracking.Upstream, tracking.Expected, tracking.Position))
+                            throw new TrackingConflictException(Application, tracking.Upstream, tracking.Expected, Statements.StoredPosition(db, tracking.Upstream));
+                        progress.Sent = true;
+                        _persistence.CommitTransaction(db.Db);
+                    }
+                    catch
+                    {
+                        Rollback(db);
+                        throw;
+                    }
+                }
+                finally
+                {
+                    // Back to the connection's own durability before anything else uses it; a
+                    // connection that cannot be put back is not used again.
+                    try
+                    {
+                        _persistence.EndPositionWrite(db);
+                    }
+                    catch
+                    {
+                        DropWriter();
+                        throw;
+                    }
+                }
+                return 0L;
+            });
+        }
+    }
+
     /// <summary>Ends a step (after commit or rollback): releases the write lock, dropping the writer if it broke.</summary>
     internal void EndStep(bool dropWriter)
     {

@@ -73,8 +73,7 @@ internal sealed class Follower
         if (_position is not { } position || _stored is not { } stored || position <= stored) return;
         try
         {
-            using var step = Store.BeginStep();
-            step.Commit([], new TrackingUpdate(Upstream, stored, position));
+            Store.WritePosition(new TrackingUpdate(Upstream, stored, position));
         }
         catch
         {

@@ -119,6 +119,27 @@ public sealed class SqlitePersistence : Persistence
         return new DataConnection(new DataOptions().UseConnection(s_provider, connection, disposeConnection: true));
     }
 
+    /// <summary>
+    /// With <see cref="SqliteDurability.Full"/>, the position write commits with <c>synchronous=NORMAL</c>:
+    /// its WAL frames are written but not synced (the next full commit of the file syncs them too).
+    /// SQLite only lets the level change outside a transaction, so it is set before <c>BEGIN</c>.
+    /// </summary>
+    protected internal override void BeginPositionWrite(StoreCommands commands)
+    {
+        ArgumentNullException.ThrowIfNull(commands);
+        if (RelaxesPositionWrites) commands.Prepare("PRAGMA synchronous=NORMAL").ExecuteNonQuery();
+        commands.Db.BeginTransaction();
+    }
+
+    /// <summary>Puts <c>synchronous=FULL</c> back after a position write.</summary>
+    protected internal override void EndPositionWrite(StoreCommands commands)
+    {
+        ArgumentNullException.ThrowIfNull(commands);
+        if (RelaxesPositionWrites) commands.Prepare("PRAGMA synchronous=FULL").ExecuteNonQuery();
+    }
+
+    private bool RelaxesPositionWrites => Durability == SqliteDurability.Full && !_inMemory;
+
     /// <inheritdoc/>
     protected internal override DataOptions QueryOptions(string application) =>
         new DataOptions().UseConnectionString(s_provider, ConnectionString(application, SqliteOpenMode.ReadWrite));
