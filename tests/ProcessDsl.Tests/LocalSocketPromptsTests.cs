@@ -38,6 +38,44 @@ public sealed class LocalSocketPromptsTests
     }
 
     [Fact]
+    public async Task A_transport_prompts_the_listeners_of_other_transports_but_not_its_own()
+    {
+        // Its own runner prompts its followers in-process on the same save; a second runner in the
+        // same process (another transport) must still hear it.
+        var storeKey = "sqlite:/" + Guid.NewGuid().ToString("N");
+        using var first = new LocalSocketPrompts(storeKey);
+        using var second = new LocalSocketPrompts(storeKey);
+        var heardByFirst = 0;
+        var heardBySecond = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        first.Listen("Follower", ["Upstream"], (_, _) => Interlocked.Increment(ref heardByFirst));
+        second.Listen("Follower", ["Upstream"], (_, id) => heardBySecond.TrySetResult(id));
+        try
+        {
+            while (!heardBySecond.Task.IsCompleted)
+            {
+                first.Announce("Upstream", 7);
+                await Task.WhenAny(heardBySecond.Task, Task.Delay(50));
+            }
+            Assert.Equal(7, await heardBySecond.Task);
+            await Task.Delay(200);   // a datagram to its own socket would have come as soon
+            Assert.Equal(0, Volatile.Read(ref heardByFirst));
+
+            // The other way round, the first is prompted as usual.
+            while (Volatile.Read(ref heardByFirst) == 0)
+            {
+                second.Announce("Upstream", 8);
+                await Task.Delay(50);
+            }
+        }
+        finally
+        {
+            first.Dispose();
+            second.Dispose();
+            Directory.Delete(first.Root, recursive: true);
+        }
+    }
+
+    [Fact]
     public void An_existing_prompt_folder_open_to_others_is_made_owner_only()
     {
         using var prompts = new LocalSocketPrompts("sqlite:/" + Guid.NewGuid().ToString("N"));

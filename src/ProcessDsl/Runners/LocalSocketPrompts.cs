@@ -16,6 +16,9 @@ internal sealed class LocalSocketPrompts : PromptTransport
     private readonly string _root;
     private readonly Socket _sender;
     private readonly List<(Socket Socket, string Path, CancellationTokenSource Stop)> _listeners = [];
+    // This transport's own sockets: its runner prompts its own followers in-process, so announcing
+    // to them too would only cost a datagram and a wake-up per save.
+    private readonly HashSet<string> _own = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (DateTime Until, string[] Paths)> _listings = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private bool _disposed;
@@ -37,6 +40,10 @@ internal sealed class LocalSocketPrompts : PromptTransport
 
     public static bool IsSupported => Socket.OSSupportsUnixDomainSockets;
 
+    /// <summary>
+    /// Sends a prompt to every socket listening to <paramref name="application"/>, except this
+    /// transport's own: the runner that owns it prompts its followers in-process on the same save.
+    /// </summary>
     public override void Announce(string application, long notificationId)
     {
         if (_disposed) return;
@@ -71,7 +78,11 @@ internal sealed class LocalSocketPrompts : PromptTransport
             var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
             socket.Bind(new UnixDomainSocketEndPoint(path));
             var stop = new CancellationTokenSource();
-            lock (_lock) _listeners.Add((socket, path, stop));
+            lock (_lock)
+            {
+                _listeners.Add((socket, path, stop));
+                _own.Add(path);
+            }
             _ = Task.Run(() => ReceiveAsync(socket, onPrompt, stop.Token));
         }
     }
@@ -104,7 +115,7 @@ internal sealed class LocalSocketPrompts : PromptTransport
         {
             if (_listings.TryGetValue(application, out var cached) && cached.Until > DateTime.UtcNow) return cached.Paths;
             var folder = FolderOf(application);
-            var paths = Directory.Exists(folder) ? Directory.GetFiles(folder, "*.sock") : [];
+            var paths = Directory.Exists(folder) ? Directory.GetFiles(folder, "*.sock").Where(p => !_own.Contains(p)).ToArray() : [];
             _listings[application] = (DateTime.UtcNow + ListingLifetime, paths);
             return paths;
         }
