@@ -5,7 +5,11 @@ using Spectre.Console;
 namespace OrdersSample;
 
 /// <summary>What the orders job is asked to do.</summary>
-internal sealed record OrdersJobOptions(string Runner, int Orders, string Store, int Callers, int BatchSize, bool Progress);
+internal sealed record OrdersJobOptions(string Runner, int Orders, string Store, int Callers, int BatchSize, bool Progress)
+{
+    /// <summary>Orders placed and processed before the clock starts (verified with the others, not timed).</summary>
+    public int Warmup { get; init; }
+}
 
 /// <summary>
 /// The main job: callers place orders concurrently, the system reserves and pays each, and the job
@@ -46,22 +50,31 @@ internal static class OrdersJob
         }
         var orders = runner.Get<Orders>();
         var payments = runner.Get<Payments>();
-        var before = payments.NotificationLog.MaxNotificationId;
 
-        var ids = new Guid[options.Orders];
-        var clock = Stopwatch.StartNew();
-        var work = Task.Run(async () =>
+        // Each caller is a thread of its own: commands block while their commit is made durable,
+        // and blocking pool threads would starve the followers' workers.
+        Task Place(Guid[] ids) => Task.Run(async () =>
         {
-            // Each caller is a thread of its own: commands block while their commit is made durable,
-            // and blocking pool threads would starve the followers' workers.
             var callers = Enumerable.Range(0, options.Callers).Select(caller => Task.Factory.StartNew(() =>
             {
-                for (var i = caller; i < options.Orders && !cancellationToken.IsCancellationRequested; i += options.Callers)
+                for (var i = caller; i < ids.Length && !cancellationToken.IsCancellationRequested; i += options.Callers)
                     ids[i] = orders.CreateNewOrder();
             }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
             await Task.WhenAll(callers);
             await runner.WaitUntilIdleAsync(TimeSpan.FromMinutes(30), cancellationToken);
         }, cancellationToken);
+
+        var warmup = new Guid[options.Warmup];
+        if (warmup.Length > 0)
+        {
+            var warming = Stopwatch.StartNew();
+            await Place(warmup);
+            Console.WriteLine(FormattableString.Invariant($"warmup_orders={warmup.Length} warmup_seconds={warming.Elapsed.TotalSeconds:F3}"));
+        }
+        var before = payments.NotificationLog.MaxNotificationId;
+        var ids = new Guid[options.Orders];
+        var clock = Stopwatch.StartNew();
+        var work = Place(ids);
 
         if (options.Progress && AnsiConsole.Profile.Capabilities.Interactive)
         {
@@ -82,9 +95,11 @@ internal static class OrdersJob
         clock.Stop();
 
         var paid = Verify(runner, ids);
+        var warmedUp = warmup.Length == 0 ? 0 : Verify(runner, warmup);
         await runner.StopAsync(cancellationToken);
         var seconds = clock.Elapsed.TotalSeconds;
-        var ok = paid == options.Orders;
+        var ok = paid == options.Orders && warmedUp == warmup.Length;
+        if (warmedUp != warmup.Length) Console.Error.WriteLine($"FAILED: {warmup.Length - warmedUp} of {warmup.Length} warm-up orders were not reserved and paid exactly once.");
         if (!ok) Console.Error.WriteLine($"FAILED: {options.Orders - paid} of {options.Orders} orders were not reserved and paid exactly once.");
         Console.WriteLine(FormattableString.Invariant(
             $"orders={options.Orders} paid={paid} seconds={seconds:F3} orders_per_s={options.Orders / seconds:F0} events_per_s={options.Orders * EventsPerOrder / seconds:F0}"));

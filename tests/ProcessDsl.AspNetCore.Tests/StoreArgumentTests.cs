@@ -89,6 +89,22 @@ public sealed class StoreArgumentTests : IDisposable
         Assert.Contains("\"newestNotificationId\": 3", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Warm_up_orders_go_through_the_system_and_are_checked_but_not_counted()
+    {
+        var (code, output) = await RunAsync("Orders.dll", "--store", "sqlite:" + _directory, "--orders", "3", "--warmup", "2", "--runner", "single", "--no-progress");
+        Assert.True(code == 0, output);
+        Assert.Contains("warmup_orders=2 ", output, StringComparison.Ordinal);
+        Assert.Contains("orders=3 paid=3 ", output, StringComparison.Ordinal);
+        (code, output) = await RunAsync("Orders.dll", "status", "--store", "sqlite:" + _directory, "--json");
+        Assert.True(code == 0, output);
+        Assert.Contains("\"newestNotificationId\": 5", output, StringComparison.Ordinal);   // 2 + 3 payments
+
+        (code, output) = await RunAsync("Orders.dll", "--store", "memory", "--orders", "1", "--warmup", "-1", "--no-progress");
+        Assert.Equal(2, code);
+        Assert.Contains("--warmup must be 0 or more.", output, StringComparison.Ordinal);
+    }
+
     private static string OneLine(string output)
     {
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
