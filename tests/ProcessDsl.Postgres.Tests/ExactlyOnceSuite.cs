@@ -224,26 +224,18 @@ public sealed class ExactlyOnceSuite
 /// A provider outside the library's assembly, wrapping a real one: after a real COMMIT of the named
 /// application's writer it throws as if the connection had been lost, so the caller cannot know.
 /// </summary>
-public sealed class FaultyCommits(Persistence inner) : DelegatingPersistence(inner)
+public sealed class FaultyCommits(Persistence inner) : WriterAwarePersistence(inner)
 {
-    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<DataConnection, string> _writers = [];
     private int _failed;
 
     public string? FailAfterCommitOf { get; init; }
 
     public int FailedCommits => Volatile.Read(ref _failed);
 
-    protected override DataConnection OpenConnection(string application, StoreConnectionKind kind)
-    {
-        var db = base.OpenConnection(application, kind);
-        if (kind == StoreConnectionKind.Writer) _writers.AddOrUpdate(db, application);
-        return db;
-    }
-
     protected override void CommitTransaction(DataConnection db)
     {
         base.CommitTransaction(db);
-        if (_writers.TryGetValue(db, out var application) && application == FailAfterCommitOf && Interlocked.CompareExchange(ref _failed, 1, 0) == 0)
+        if (WriterOf(db) is { } application && application == FailAfterCommitOf && Interlocked.CompareExchange(ref _failed, 1, 0) == 0)
             throw new IOException("injected: the connection was lost while COMMIT was on its way");
     }
 }

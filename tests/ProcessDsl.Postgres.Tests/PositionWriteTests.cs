@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using LinqToDB;
 using LinqToDB.Data;
 using ProcessDsl.Postgres.Tests.Shop;
@@ -50,9 +49,8 @@ public sealed class PositionWriteTests
         SystemStatus.Read(ShopSystem.Definition, store).Single(a => a.Application == "Tills").Following.Single().Position;
 
     /// <summary>Records, for each commit of an application's writer, whether it was a position write and the durability it ran with.</summary>
-    private sealed class DurabilityProbe(Persistence inner) : DelegatingPersistence(inner)
+    private sealed class DurabilityProbe(Persistence inner) : WriterAwarePersistence(inner)
     {
-        private readonly ConditionalWeakTable<DataConnection, string> _writers = [];
         private readonly List<(string Application, bool PositionWrite, string Level)> _commits = [];
         private bool _inPositionWrite;
 
@@ -66,13 +64,6 @@ public sealed class PositionWriteTests
 
         public List<(bool PositionWrite, string Level)> CommitsOf(string application) =>
             _commits.Where(c => c.Application == application).Select(c => (c.PositionWrite, c.Level)).ToList();
-
-        protected override DataConnection OpenConnection(string application, StoreConnectionKind kind)
-        {
-            var db = base.OpenConnection(application, kind);
-            if (kind == StoreConnectionKind.Writer) _writers.AddOrUpdate(db, application);
-            return db;
-        }
 
         protected override void BeginPositionWrite(StoreCommands commands)
         {
@@ -90,7 +81,7 @@ public sealed class PositionWriteTests
         protected override void CommitTransaction(DataConnection db)
         {
             // Read inside the transaction, just before COMMIT: the level its commit runs with.
-            if (_writers.TryGetValue(db, out var application)) _commits.Add((application, _inPositionWrite, Level(db)));
+            if (WriterOf(db) is { } application) _commits.Add((application, _inPositionWrite, Level(db)));
             base.CommitTransaction(db);
         }
 
