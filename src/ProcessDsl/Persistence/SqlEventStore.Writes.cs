@@ -56,15 +56,15 @@ internal sealed partial class SqlEventStore
                     _persistence.BeginPositionWrite(db);
                     try
                     {
-                        if (!Statements.MoveTracking(db, tracking.Upstream, tracking.Expected, tracking.Position))
-                            throw new TrackingConflictException(Application, tracking.Upstream, tracking.Expected, Statements.StoredPosition(db, tracking.Upstream));
-                        progress.Sent = true;
+                        AppendInTransaction(db, progress, [], tracking, parked: null);
+                        progress.Committing = true;
                         _persistence.CommitTransaction(db.Db);
                     }
-                    catch
+                    catch (Exception ex)
                     {
-                        Rollback(db);
-                        throw;
+                        // As for any append: rolled back, and a racing first insert of the tracking row
+                        // reported as the conflict it is, a failed COMMIT as an unknown outcome.
+                        throw Failed(db, progress, ex, [], tracking);
                     }
                 }
                 finally
