@@ -16,9 +16,6 @@ internal sealed class LocalSocketPrompts : PromptTransport
     private readonly string _root;
     private readonly Socket _sender;
     private readonly List<(Socket Socket, string Path, CancellationTokenSource Stop)> _listeners = [];
-    // This transport's own sockets: its runner prompts its own followers in-process, so announcing
-    // to them too would only cost a datagram and a wake-up per save.
-    private readonly HashSet<string> _own = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (DateTime Until, string[] Paths)> _listings = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private bool _disposed;
@@ -78,11 +75,7 @@ internal sealed class LocalSocketPrompts : PromptTransport
             var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
             socket.Bind(new UnixDomainSocketEndPoint(path));
             var stop = new CancellationTokenSource();
-            lock (_lock)
-            {
-                _listeners.Add((socket, path, stop));
-                _own.Add(path);
-            }
+            lock (_lock) _listeners.Add((socket, path, stop));
             _ = Task.Run(() => ReceiveAsync(socket, onPrompt, stop.Token));
         }
     }
@@ -115,7 +108,9 @@ internal sealed class LocalSocketPrompts : PromptTransport
         {
             if (_listings.TryGetValue(application, out var cached) && cached.Until > DateTime.UtcNow) return cached.Paths;
             var folder = FolderOf(application);
-            var paths = Directory.Exists(folder) ? Directory.GetFiles(folder, "*.sock").Where(p => !_own.Contains(p)).ToArray() : [];
+            // Not this transport's own sockets: its runner prompts those followers in-process, so a
+            // datagram to them would only cost a wake-up per save.
+            var paths = Directory.Exists(folder) ? Directory.GetFiles(folder, "*.sock").Where(p => !_listeners.Exists(l => l.Path == p)).ToArray() : [];
             _listings[application] = (DateTime.UtcNow + ListingLifetime, paths);
             return paths;
         }
