@@ -10,12 +10,12 @@ internal sealed class PendingEvents
         Counts = counts;
     }
 
-    public IReadOnlyList<NewEvent> Events { get; }
+    public List<NewEvent> Events { get; }
 
-    public IReadOnlyList<DomainEvent> DomainEvents { get; }
+    public List<DomainEvent> DomainEvents { get; }
 
     /// <summary>Each aggregate with the number of its pending events included here.</summary>
-    public IReadOnlyList<(Aggregate Aggregate, int Count)> Counts { get; }
+    public List<(Aggregate Aggregate, int Count)> Counts { get; }
 
     private static readonly PendingEvents s_none = new([], [], []);
 
@@ -28,22 +28,24 @@ internal sealed class PendingEvents
     {
         // A step whose batch had nothing for its policies only moves its position.
         if (aggregates is IReadOnlyCollection<Aggregate> { Count: 0 }) return s_none;
+        // A save or a step has a few aggregates, usually in a list: indexed, no enumerator to allocate.
+        var list = aggregates as IReadOnlyList<Aggregate> ?? [.. aggregates];
         var command = step is null ? EventMetadata.ForCommand() : null;
-        var events = new List<NewEvent>();
-        var domainEvents = new List<DomainEvent>();
-        var counts = new List<(Aggregate, int)>();
-        // A save or a step has a few aggregates: a set to skip repeats only when there are many.
-        var seen = aggregates is IReadOnlyCollection<Aggregate> { Count: <= 8 } ? null : new HashSet<Aggregate>(ReferenceEqualityComparer.Instance);
-        var index = 0;
-        foreach (var aggregate in aggregates)
+        var events = new List<NewEvent>(list.Count);
+        var domainEvents = new List<DomainEvent>(list.Count);
+        var counts = new List<(Aggregate, int)>(list.Count);
+        // A set to skip repeats only when there are many; a few are compared with those before them.
+        var seen = list.Count <= 8 ? null : new HashSet<Aggregate>(ReferenceEqualityComparer.Instance);
+        for (var index = 0; index < list.Count; index++)
         {
+            var aggregate = list[index];
             ArgumentNullException.ThrowIfNull(aggregate);
-            if (seen is not null ? !seen.Add(aggregate) : SeenBefore(aggregates, aggregate, index)) { index++; continue; }
-            index++;
+            if (seen is not null ? !seen.Add(aggregate) : SeenBefore(list, aggregate, index)) continue;
             var pending = aggregate.PendingEvents;
             if (pending.Count == 0) continue;
-            foreach (var e in pending)
+            for (var i = 0; i < pending.Count; i++)
             {
+                var e = pending[i];
                 var (topic, state) = EventTopics.Serialize(e);
                 events.Add(new NewEvent(e.OriginatorId, e.OriginatorVersion, topic, state, e.Timestamp, EventTopics.VersionOf(e.GetType()),
                     step is null ? command : step.MetadataOf(e)));
@@ -54,14 +56,10 @@ internal sealed class PendingEvents
         return new PendingEvents(events, domainEvents, counts);
     }
 
-    private static bool SeenBefore(IEnumerable<Aggregate> aggregates, Aggregate aggregate, int index)
+    private static bool SeenBefore(IReadOnlyList<Aggregate> aggregates, Aggregate aggregate, int index)
     {
-        var i = 0;
-        foreach (var earlier in aggregates)
-        {
-            if (i++ == index) return false;
-            if (ReferenceEquals(earlier, aggregate)) return true;
-        }
+        for (var i = 0; i < index; i++)
+            if (ReferenceEquals(aggregates[i], aggregate)) return true;
         return false;
     }
 }

@@ -37,7 +37,13 @@ public sealed class Repository
     /// <summary>The most events a step reads to bring the cache forward; further behind, the cache is emptied instead.</summary>
     private const int MaxCatchUp = 10_000;
 
-    private sealed record CacheEntry(Guid Id, IReadOnlyList<DomainEvent> Events);
+    /// <summary>An aggregate's cached events; the list is replaced (never changed in place) under the lock, so a reader's list stays as it was.</summary>
+    private sealed class CacheEntry(Guid id, IReadOnlyList<DomainEvent> events)
+    {
+        public Guid Id { get; } = id;
+
+        public IReadOnlyList<DomainEvent> Events { get; set; } = events;
+    }
 
     internal Repository(Application application)
     {
@@ -204,7 +210,7 @@ public sealed class Repository
                 _recency.Remove(node);
                 continue;
             }
-            node.Value = node.Value with { Events = [.. cached, domainEvent] };
+            node.Value.Events = [.. cached, domainEvent];
         }
         _generation++;
         return true;
@@ -312,7 +318,11 @@ public sealed class Repository
         if (_index.TryGetValue(id, out var existing))
         {
             if (existing.Value.Events.Count > events.Count) return;
+            // The same node, moved to the front with the longer list.
             _recency.Remove(existing);
+            existing.Value.Events = events;
+            _recency.AddFirst(existing);
+            return;
         }
         _index[id] = _recency.AddFirst(new CacheEntry(id, events));
         while (_index.Count > Capacity && _recency.Last is { } oldest)

@@ -110,7 +110,19 @@ internal sealed class Follower
     /// <see cref="ProcessingException"/>, or parks the event when <see cref="ProcessingOptions.ParkFailingEvents"/> is on.
     /// </summary>
     /// <returns>The number of upstream notifications covered.</returns>
-    public async Task<long> CatchUpAsync(CancellationToken cancellationToken)
+    public Task<long> CatchUpAsync(CancellationToken cancellationToken) => CatchUpCoreAsync(cancellationToken).AsTask();
+
+    /// <summary>
+    /// <see cref="CatchUpAsync"/> on the calling thread, for the single-threaded runner: a catch-up
+    /// that needs no backoff (the usual case) completes without allocating a task.
+    /// </summary>
+    internal long CatchUp()
+    {
+        var run = CatchUpCoreAsync(CancellationToken.None);
+        return run.IsCompletedSuccessfully ? run.Result : run.AsTask().GetAwaiter().GetResult();
+    }
+
+    internal async ValueTask<long> CatchUpCoreAsync(CancellationToken cancellationToken)
     {
         long covered = 0;
         var transientFailures = 0;
@@ -181,8 +193,9 @@ internal sealed class Follower
         }
         if (ReadsAhead && !batch.IsEnd && limit > 1)
         {
-            var after = batch.Position;
-            _next = new ReadAhead(after, limit, Observed(Task.Run(() => UpstreamLog.Select(after, limit, _application.HandledTopics), CancellationToken.None)));
+            // Copied here, so that only a step that reads ahead allocates the lambda's closure.
+            var (after, size) = (batch.Position, limit);
+            _next = new ReadAhead(after, size, Observed(Task.Run(() => UpstreamLog.Select(after, size, _application.HandledTopics), CancellationToken.None)));
         }
         using var telemetry = ProcessDslTelemetry.StartStep(Application, Upstream, batch.Items.Count, position);
 
@@ -362,7 +375,7 @@ internal sealed class Follower
         var activity = ProcessDslTelemetry.StartProcessing(Application, Upstream, notification, out var previous);
         try
         {
-            scope.Cause = new EventCause(Upstream, notification, activity?.Context ?? default);
+            scope.Processing(Upstream, notification, activity?.Context ?? default);
             _application.Dispatch(notification, new ProcessingEvent(scope, Upstream, notification));
         }
         catch (Exception ex)

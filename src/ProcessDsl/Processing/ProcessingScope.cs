@@ -10,8 +10,12 @@ internal sealed class ProcessingScope : IDisposable
     [ThreadStatic] private static ProcessingScope? t_current;
 
     private readonly ProcessingScope? _outer;
-    private readonly Dictionary<Guid, Aggregate> _byId = [];
-    private Dictionary<DomainEvent, EventCause>? _causes;
+    // A step collects a few aggregates and triggers a few events: looked up by a scan of the lists
+    // below, with maps built only when they grow past this.
+    private const int ScanLimit = 16;
+    private Dictionary<Guid, Aggregate>? _byId;
+    private List<(DomainEvent Event, EventCause Cause)>? _causes;
+    private Dictionary<DomainEvent, EventCause>? _causeOf;
 
     public ProcessingScope(Application owner, StepTransaction step)
     {
@@ -33,7 +37,7 @@ internal sealed class ProcessingScope : IDisposable
 
     public void Collect(Aggregate aggregate)
     {
-        if (_byId.TryGetValue(aggregate.Id, out var existing))
+        if (TryGet(aggregate.Id, out var existing))
         {
             if (!ReferenceEquals(existing, aggregate))
                 throw new InvalidOperationException(
@@ -41,28 +45,75 @@ internal sealed class ProcessingScope : IDisposable
                     "Get it through the application's Repository, which returns the collected object.");
             return;
         }
-        _byId[aggregate.Id] = aggregate;
         Aggregates.Add(aggregate);
+        if (_byId is not null) _byId[aggregate.Id] = aggregate;
+        else if (Aggregates.Count > ScanLimit)
+        {
+            _byId = [];
+            foreach (var collected in Aggregates) _byId[collected.Id] = collected;
+        }
     }
 
-    public bool TryGet(Guid id, out Aggregate aggregate) => _byId.TryGetValue(id, out aggregate!);
+    public bool TryGet(Guid id, out Aggregate aggregate)
+    {
+        if (_byId is not null) return _byId.TryGetValue(id, out aggregate!);
+        foreach (var collected in Aggregates)
+            if (collected.Id == id)
+            {
+                aggregate = collected;
+                return true;
+            }
+        aggregate = null!;
+        return false;
+    }
 
     /// <summary>Whether the owner's aggregate cache was brought up to the log's newest id in this step (see <see cref="Repository"/>).</summary>
     public bool CacheChecked { get; set; }
 
+    private string? _causeUpstream;
+    private Notification? _causeNotification;
+    private System.Diagnostics.ActivityContext _causeContext;
+    private EventCause? _cause;
+
     /// <summary>The upstream event whose policy runs now: events triggered meanwhile were caused by it.</summary>
-    public EventCause? Cause { get; set; }
+    public void Processing(string upstream, Notification notification, System.Diagnostics.ActivityContext processing)
+    {
+        (_causeUpstream, _causeNotification, _causeContext, _cause) = (upstream, notification, processing, null);
+    }
+
+    /// <summary>The cause of events triggered now, made when the policy triggers its first (most events trigger nothing).</summary>
+    private EventCause? Cause =>
+        _cause ?? (_causeNotification is null ? null : _cause = new EventCause(_causeUpstream!, _causeNotification, _causeContext));
 
     /// <summary>Called by an aggregate as it triggers an event on this thread while a policy runs.</summary>
     public static void Triggered(DomainEvent domainEvent)
     {
         var scope = t_current;
-        if (scope?.Cause is { } cause) (scope._causes ??= new(ReferenceEqualityComparer.Instance))[domainEvent] = cause;
+        if (scope?.Cause is not { } cause) return;
+        if (scope._causeOf is { } map)
+        {
+            map[domainEvent] = cause;
+            return;
+        }
+        var causes = scope._causes ??= [];
+        causes.Add((domainEvent, cause));
+        if (causes.Count > ScanLimit)
+        {
+            scope._causeOf = new(ReferenceEqualityComparer.Instance);
+            foreach (var (e, c) in causes) scope._causeOf[e] = c;
+        }
     }
 
     /// <summary>The metadata to store with an event this step records: its cause's, or none.</summary>
-    public EventMetadata? MetadataOf(DomainEvent domainEvent) =>
-        _causes is not null && _causes.TryGetValue(domainEvent, out var cause) ? cause.Metadata : null;
+    public EventMetadata? MetadataOf(DomainEvent domainEvent)
+    {
+        if (_causeOf is not null) return _causeOf.TryGetValue(domainEvent, out var cause) ? cause.Metadata : null;
+        if (_causes is null) return null;
+        // The newest entry wins, as a map's overwrite would.
+        for (var i = _causes.Count - 1; i >= 0; i--)
+            if (ReferenceEquals(_causes[i].Event, domainEvent)) return _causes[i].Cause.Metadata;
+        return null;
+    }
 
     public void Dispose()
     {

@@ -121,7 +121,7 @@ public sealed class MultiThreadedRunner : Runner
                 try
                 {
                     foreach (var follower in followers)
-                        await follower.CatchUpAsync(cancellationToken).ConfigureAwait(false);
+                        await follower.CatchUpCoreAsync(cancellationToken).ConfigureAwait(false);
                 }
                 finally
                 {

@@ -59,7 +59,7 @@ public abstract partial class Runner : IAsyncDisposable
     /// <summary>Completes with the first fatal error of any follower.</summary>
     internal Task<Exception> FirstError => _firstError.Task;
 
-    internal IEnumerable<Follower> AllFollowers => _followersByApplication.Values.SelectMany(f => f);
+    internal IReadOnlyList<Follower> AllFollowers { get; private set; } = [];
 
     internal IReadOnlyList<Follower> FollowersOf(string application) =>
         _followersByApplication.TryGetValue(application, out var list) ? list : [];
@@ -95,6 +95,7 @@ public abstract partial class Runner : IAsyncDisposable
             }
             _followersByApplication[definition.Name] = list;
         }
+        AllFollowers = _followersByApplication.Values.SelectMany(f => f).ToArray();
         if (Options.Applications is { } named)
             foreach (var name in named)
                 if (!_applications.ContainsKey(name))
@@ -292,10 +293,11 @@ public abstract partial class Runner : IAsyncDisposable
     /// it, the database is away) nothing is lost: the follower forgets it, and its next step starts
     /// from the stored position and passes over those events again.
     /// </summary>
-    private protected void WritePositions(IEnumerable<Follower> followers)
+    private protected void WritePositions(IReadOnlyList<Follower> followers)
     {
-        foreach (var follower in followers)
+        for (var i = 0; i < followers.Count; i++)
         {
+            var follower = followers[i];
             if (!follower.HasDeferredPosition) continue;
             try
             {

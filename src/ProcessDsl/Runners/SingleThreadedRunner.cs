@@ -79,16 +79,17 @@ public sealed class SingleThreadedRunner : Runner
 
     private protected override void OnSaved(Application application, long lastNotificationId)
     {
-        foreach (var follower in Definition.FollowersOf(application.Name)) Prompt(follower.Name);
+        var followers = Definition.FollowerList(application.Name);
+        for (var i = 0; i < followers.Count; i++) Prompt(followers[i].Name);
         // A save made while draining (by a follower's step) only queues its followers; the command's
         // own save drains, and tells its caller if processing what it caused failed.
         var failure = Drain();
         if (failure is null)
         {
-            foreach (var follower in Definition.FollowersOf(application.Name))
-                if (HasFailed(follower.Name))
+            for (var i = 0; i < followers.Count; i++)
+                if (HasFailed(followers[i].Name))
                 {
-                    failure = new InvalidOperationException($"Follower '{follower.Name}' of '{application.Name}' has stopped after an earlier failure; fix it and restart the runner.");
+                    failure = new InvalidOperationException($"Follower '{followers[i].Name}' of '{application.Name}' has stopped after an earlier failure; fix it and restart the runner.");
                     break;
                 }
         }
@@ -155,11 +156,12 @@ public sealed class SingleThreadedRunner : Runner
                     continue;
                 }
                 if (HasFailed(next)) continue;
-                foreach (var follower in FollowersOf(next))
+                var followers = FollowersOf(next);
+                for (var i = 0; i < followers.Count; i++)
                 {
                     try
                     {
-                        follower.CatchUpAsync(CancellationToken.None).GetAwaiter().GetResult();
+                        followers[i].CatchUp();
                     }
                     catch (Exception ex)
                     {

@@ -7,6 +7,7 @@ namespace ProcessDsl;
 public sealed class SystemDefinition
 {
     private readonly Dictionary<string, ApplicationDefinition> _byName;
+    private readonly Dictionary<string, ApplicationDefinition[]> _followersOf;
 
     /// <summary>Creates and checks a definition (normally generated).</summary>
     /// <exception cref="ArgumentException">Two applications share a name, or an application follows one that is not in the system.</exception>
@@ -27,6 +28,10 @@ public sealed class SystemDefinition
         Followers = applications.Where(a => a.IsFollower).Select(a => a.Name).ToArray();
         Leaders = applications.Where(a => applications.Any(f => f.Upstreams.Contains(a.Name))).Select(a => a.Name).ToArray();
         Topics = applications.SelectMany(a => a.Topics).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        // Asked on every save and step: worked out once.
+        _followersOf = new Dictionary<string, ApplicationDefinition[]>(StringComparer.Ordinal);
+        foreach (var app in applications)
+            _followersOf[app.Name] = applications.Where(a => a.Upstreams.Contains(app.Name, StringComparer.Ordinal)).ToArray();
     }
 
     /// <summary>The system's name (the class that declares it).</summary>
@@ -51,7 +56,11 @@ public sealed class SystemDefinition
             ? app
             : throw new KeyNotFoundException($"System '{Name}' has no application '{applicationName}'. It has: {string.Join(", ", _byName.Keys)}.");
 
-    /// <summary>The applications that follow <paramref name="applicationName"/>.</summary>
+    /// <summary>The applications that follow <paramref name="applicationName"/> (none for a name that is not in the system).</summary>
     public IEnumerable<ApplicationDefinition> FollowersOf(string applicationName) =>
-        Applications.Where(a => a.Upstreams.Contains(applicationName, StringComparer.Ordinal));
+        _followersOf.TryGetValue(applicationName, out var followers) ? Array.AsReadOnly(followers) : [];
+
+    /// <summary>The applications that follow <paramref name="applicationName"/>, as a list (the same each time).</summary>
+    internal IReadOnlyList<ApplicationDefinition> FollowerList(string applicationName) =>
+        _followersOf.TryGetValue(applicationName, out var followers) ? followers : [];
 }

@@ -101,15 +101,26 @@ internal sealed class MemoryEventStore(MemoryPersistence persistence, string app
     /// <summary>A new event of a version that is not the next of its aggregate is a stale write.</summary>
     internal void Check(IReadOnlyList<NewEvent> events)
     {
-        Dictionary<Guid, long>? next = null;
-        foreach (var e in events)
+        // A save or a step writes a few events: the earlier ones of the same aggregate are found by
+        // looking back; a map only for long lists.
+        Dictionary<Guid, long>? next = events.Count > 16 ? [] : null;
+        for (var i = 0; i < events.Count; i++)
         {
-            next ??= [];
-            var expected = next.TryGetValue(e.OriginatorId, out var n) ? n : (_byAggregate.TryGetValue(e.OriginatorId, out var stored) ? stored.Count : 0) + 1;
+            var e = events[i];
+            long expected;
+            if (next is not null) expected = next.TryGetValue(e.OriginatorId, out var n) ? n : StoredCount(e.OriginatorId) + 1;
+            else
+            {
+                var j = i - 1;
+                while (j >= 0 && events[j].OriginatorId != e.OriginatorId) j--;
+                expected = j >= 0 ? events[j].OriginatorVersion + 1 : StoredCount(e.OriginatorId) + 1;
+            }
             if (e.OriginatorVersion != expected) throw new ConcurrencyException(Application, e.OriginatorId, e.OriginatorVersion);
-            next[e.OriginatorId] = expected + 1;
+            if (next is not null) next[e.OriginatorId] = expected + 1;
         }
     }
+
+    private long StoredCount(Guid id) => _byAggregate.TryGetValue(id, out var stored) ? stored.Count : 0;
 
     internal void CheckTracking(TrackingUpdate tracking)
     {
@@ -129,8 +140,9 @@ internal sealed class MemoryEventStore(MemoryPersistence persistence, string app
     internal long Publish(IReadOnlyList<NewEvent> events)
     {
         if (events.Count == 0) return 0;
-        foreach (var e in events)
+        for (var i = 0; i < events.Count; i++)
         {
+            var e = events[i];
             var notification = new Notification(_events.Count + 1, e.OriginatorId, e.OriginatorVersion, e.Topic, e.State, e.Version, e.Metadata);
             _events.Add(notification);
             if (!_byAggregate.TryGetValue(e.OriginatorId, out var list)) _byAggregate[e.OriginatorId] = list = [];
