@@ -14,15 +14,23 @@ namespace ProcessDsl.Benchmarks;
 /// callers beside pgbench's one-row commits with 16 clients on the same server, and the multiprocess
 /// runner beside the multi-threaded one; the catch-up follower beside the raw insert rate of the same
 /// rows (on PostgreSQL also a follower writing one projection row per event, beside Marten's async
-/// daemon doing the same work on the same server when benchmarks/MartenCatchUp is built); once, after the rounds,
+/// daemon doing the same work on the same server when benchmarks/MartenCatchUp is built); the in-memory run at steady
+/// state (after 30,000 warm-up orders, beside Python on as many orders) and the SQLite multi-threaded run warm,
+/// each with this process's managed allocations per order; once, after the rounds,
 /// a follower over a million events and its peak working set. Prints the medians of the rounds, each ratio, its target, and the 1-minute load average during each row.
 /// </summary>
 internal static partial class Compare
 {
     private const int PostgresCallers = 16;
 
-    /// <summary>Orders the warm memory row places before its clock (the engine compiled, the per-event cost measured).</summary>
-    private const int MemoryWarmup = 2000;
+    /// <summary>
+    /// Orders the steady-state memory row places before its clock: enough for the runtime to have
+    /// compiled the engine at its last tier (a short run in memory is mostly the JIT at work).
+    /// </summary>
+    private const int MemoryWarmup = 30_000;
+
+    /// <summary>Orders the warm SQLite multi-threaded row places before its clock.</summary>
+    private const int SqliteWarmup = 3000;
 
     /// <summary>Measurements of one table row, by metric, one per round; and the load after each.</summary>
     private sealed class Row(string name)
@@ -54,16 +62,17 @@ internal static partial class Compare
         int N(int n) => Math.Max(100, (int)(n * scale));
 
         var memorySingle = new Row("memory, single-threaded");
-        var memoryWarm = new Row($"memory, single-threaded, after {MemoryWarmup:N0} warm-up orders");
+        var memoryWarm = new Row($"memory, single-threaded, steady state (after {MemoryWarmup:N0} warm-up orders)");
         var sqliteSingle = new Row("SQLite files, single-threaded");
         var sqliteMulti = new Row("SQLite files, multi-threaded, 1 caller");
+        var sqliteMultiWarm = new Row($"SQLite files, multi-threaded, 1 caller, after {SqliteWarmup:N0} warm-up orders");
         var pgMulti = new Row($"PostgreSQL, multi-threaded, {PostgresCallers} callers");
         var pgMultiprocess = new Row($"PostgreSQL, multiprocess, {PostgresCallers} callers");
         var catchUpSqlite = new Row("catch-up, SQLite files");
         var catchUpPg = new Row("catch-up, PostgreSQL");
         var catchUpPgRows = new Row("catch-up, PostgreSQL, one projection row per event");
         var follower = new Row("memory: a follower over the events, SQLite files");
-        int memoryOrders = N(2000), singleOrders = N(1000), multiOrders = N(3000), pgOrders = N(4000), catchUpEvents = N(100_000);
+        int memoryOrders = N(2000), steadyOrders = N(10_000), singleOrders = N(1000), multiOrders = N(3000), pgOrders = N(4000), catchUpEvents = N(100_000);
 
         Console.Error.WriteLine($"compare: {rounds} rounds, scale {scale.ToString(CultureInfo.InvariantCulture)}, load {Load()}" +
             (postgres is null ? "; PostgreSQL rows skipped: no --postgres given" : $"; PostgreSQL at {PostgresScratch.Describe(postgres)}") +
@@ -75,6 +84,7 @@ internal static partial class Compare
                 var dir = NewDirectory(directory, round);
                 var ours = Values(await RunProcessAsync("dotnet", [ordersDll, "--no-progress", "--orders", orders.ToString(CultureInfo.InvariantCulture), .. Split(oursArgs.Replace("{dir}", dir, StringComparison.Ordinal))]));
                 row.Add("ours", ours["events_per_s"]);
+                row.Add("kb", ours["allocated_kb_per_order"]);
                 var python = Values(await RunProcessAsync(anchor, [orders.ToString(CultureInfo.InvariantCulture), .. Split(anchorArgs)]));
                 row.Add("anchor", python["events_per_s"]);
                 if (!oursArgs.Contains("memory", StringComparison.Ordinal))
@@ -83,17 +93,22 @@ internal static partial class Compare
             }
 
             await OrdersAsync(memorySingle, memoryOrders, "--runner single --store memory", "single memory");
-            {
-                // The same run once the engine is compiled: the per-event cost, the JIT left out. Python
-                // compiles nothing as it goes; its figure is the one just measured in this round.
-                var warm = Values(await RunProcessAsync("dotnet", [ordersDll, "--no-progress", "--orders", memoryOrders.ToString(CultureInfo.InvariantCulture),
-                    "--warmup", MemoryWarmup.ToString(CultureInfo.InvariantCulture), "--runner", "single", "--store", "memory"]));
-                memoryWarm.Add("ours", warm["events_per_s"]);
-                memoryWarm.Add("anchor", memorySingle.Values["anchor"][^1]);
-                Done(memoryWarm, round, FormattableString.Invariant($"ours {warm["events_per_s"]:F0} ev/s"));
-            }
+            // The per-event cost once the engine is compiled at its last tier, the JIT left out; Python,
+            // which compiles nothing as it goes, measured on the same number of orders.
+            await OrdersAsync(memoryWarm, steadyOrders, $"--warmup {MemoryWarmup} --runner single --store memory", "single memory");
             await OrdersAsync(sqliteSingle, singleOrders, "--runner single --store sqlite:{dir}", "single");
             await OrdersAsync(sqliteMulti, multiOrders, "--runner multi --callers 1 --store sqlite:{dir}", "multi");
+            {
+                // The same run once warm; Python's figure and the disk's are the ones just measured in this round.
+                var dir = NewDirectory(directory, round);
+                var warm = Values(await RunProcessAsync("dotnet", [ordersDll, "--no-progress", "--orders", multiOrders.ToString(CultureInfo.InvariantCulture),
+                    "--warmup", SqliteWarmup.ToString(CultureInfo.InvariantCulture), "--runner", "multi", "--callers", "1", "--store", "sqlite:" + dir]));
+                sqliteMultiWarm.Add("ours", warm["events_per_s"]);
+                sqliteMultiWarm.Add("kb", warm["allocated_kb_per_order"]);
+                sqliteMultiWarm.Add("anchor", sqliteMulti.Values["anchor"][^1]);
+                sqliteMultiWarm.Add("commits", sqliteMulti.Values["commits"][^1]);
+                Done(sqliteMultiWarm, round, FormattableString.Invariant($"ours {warm["events_per_s"]:F0} ev/s"));
+            }
 
             if (postgres is not null)
             {
@@ -155,21 +170,24 @@ internal static partial class Compare
 
         {
             var (o, a) = (memorySingle["ours"], memorySingle["anchor"]);
-            Line(memorySingle, $"{memoryOrders:N0} orders", $"{F(o)} events/s", $"Python eventsourcing {F(a)} events/s", $"**{F(o / a, "F2")}x**", $">= 10x: {Met(o / a >= 10)}");
+            Line(memorySingle, $"{memoryOrders:N0} orders", $"{F(o)} events/s ({F(memorySingle["kb"], "F1")} KB allocated/order)", $"Python eventsourcing {F(a)} events/s", $"**{F(o / a, "F2")}x**", $">= 10x: {Met(o / a >= 10)}");
         }
         {
             var (o, a) = (memoryWarm["ours"], memoryWarm["anchor"]);
-            Line(memoryWarm, $"{memoryOrders:N0} orders", $"{F(o)} events/s", $"Python eventsourcing {F(a)} events/s (the row above)", $"**{F(o / a, "F2")}x**", $">= 10x: {Met(o / a >= 10)}");
+            Line(memoryWarm, $"{steadyOrders:N0} orders", $"{F(o)} events/s ({F(memoryWarm["kb"], "F1")} KB allocated/order)", $"Python eventsourcing {F(a)} events/s ({steadyOrders:N0} orders)", $"**{F(o / a, "F2")}x**", $">= 10x: {Met(o / a >= 10)}");
         }
         {
             var (o, a, c) = (sqliteSingle["ours"], sqliteSingle["anchor"], sqliteSingle["commits"]);
-            Line(sqliteSingle, $"{singleOrders:N0} orders", $"{F(o)} events/s", $"Python {F(a)} events/s; disk {F(c)} one-row commits/s",
+            Line(sqliteSingle, $"{singleOrders:N0} orders", $"{F(o)} events/s ({F(sqliteSingle["kb"], "F1")} KB allocated/order)", $"Python {F(a)} events/s; disk {F(c)} one-row commits/s",
                 $"**{F(o / a, "F2")}x**; {F(o / 5 / c, "F2")} orders/commit", $">= 2x: {Met(o / a >= 2)}");
         }
         {
-            var (o, a, c) = (sqliteMulti["ours"], sqliteMulti["anchor"], sqliteMulti["commits"]);
-            Line(sqliteMulti, $"{multiOrders:N0} orders", $"{F(o)} events/s", $"Python {F(a)} events/s; disk {F(c)} one-row commits/s",
-                $"**{F(o / a, "F2")}x**; {F(o / 5 / c, "F2")} orders/commit", $">= 10x: {Met(o / a >= 10)}; >= 0.5 orders/commit: {Met(o / 5 / c >= 0.5)}");
+            foreach (var (row, note) in new[] { (sqliteMulti, ""), (sqliteMultiWarm, " (the row above)") })
+            {
+                var (o, a, c) = (row["ours"], row["anchor"], row["commits"]);
+                Line(row, $"{multiOrders:N0} orders", $"{F(o)} events/s ({F(row["kb"], "F1")} KB allocated/order)", $"Python {F(a)} events/s; disk {F(c)} one-row commits/s{note}",
+                    $"**{F(o / a, "F2")}x**; {F(o / 5 / c, "F2")} orders/commit", $">= 10x: {Met(o / a >= 10)}; >= 0.5 orders/commit: {Met(o / 5 / c >= 0.5)}");
+            }
         }
         if (postgres is null)
         {
@@ -215,7 +233,7 @@ internal static partial class Compare
             $"(median of {rounds} interleaved rounds, each figure from its own process; 5 stored events per order; load {Load()} at the end)"));
         Console.WriteLine();
         Console.WriteLine("Rounds:");
-        foreach (var row in new[] { memorySingle, memoryWarm, sqliteSingle, sqliteMulti, pgMulti, pgMultiprocess, catchUpSqlite, catchUpPg, catchUpPgRows, follower }.Where(r => r.Values.Count > 0))
+        foreach (var row in new[] { memorySingle, memoryWarm, sqliteSingle, sqliteMulti, sqliteMultiWarm, pgMulti, pgMultiprocess, catchUpSqlite, catchUpPg, catchUpPgRows, follower }.Where(r => r.Values.Count > 0))
             Console.WriteLine($"- {row.Name}: " + string.Join("; ", row.Values.Select(kv => $"{kv.Key} " + string.Join(" / ", kv.Value.Select(v => F(v))))) +
                 $"; load {string.Join(" / ", row.Loads.Select(l => F(l, "F1")))}");
         return 0;
