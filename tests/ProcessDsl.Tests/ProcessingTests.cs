@@ -476,9 +476,74 @@ public sealed partial class ProcessingTests : IDisposable
         }
     }
 
-    /// <summary>Counts the commits of each application's writer connection.</summary>
+    [Fact]
+    public void A_workers_passes_are_paced_so_its_commits_take_at_most_their_share_of_its_time()
+    {
+        var step = TimeSpan.FromMilliseconds(5);
+        // Fast commits (or none): the step interval.
+        Assert.Equal(step, MultiThreadedRunner.PassInterval(step, 0.1, TimeSpan.Zero));
+        Assert.Equal(step, MultiThreadedRunner.PassInterval(step, 0.1, TimeSpan.FromMilliseconds(0.3)));
+        // Slow commits: a commit of 2 ms may take a tenth of 20 ms, or a quarter of 8 ms.
+        Assert.Equal(TimeSpan.FromMilliseconds(20), MultiThreadedRunner.PassInterval(step, 0.1, TimeSpan.FromMilliseconds(2)));
+        Assert.Equal(TimeSpan.FromMilliseconds(8), MultiThreadedRunner.PassInterval(step, 0.25, TimeSpan.FromMilliseconds(2)));
+        Assert.Equal(0.1, new RunnerOptions().CommitShare);
+        foreach (var bad in new[] { 0, -0.5, 1.01, double.NaN })
+        {
+            var error = Assert.Throws<ArgumentOutOfRangeException>(() => new RunnerOptions { CommitShare = bad });
+            Assert.Equal("CommitShare", error.ParamName);
+        }
+    }
+
+    [Fact]
+    public void A_follower_reports_its_longest_step_commit_once()
+    {
+        using var store = new CommitCounter(Persistence.Sqlite(_dir.Path)) { SlowCommits = { ["Reservations"] = TimeSpan.FromMilliseconds(40) } };
+        var orders = (Orders)new Orders().Open(store);
+        for (var i = 0; i < 3; i++) orders.CreateNewOrder();
+        var reservations = (Reservations)new Reservations().Open(store);
+        var follower = new Follower(reservations, "Orders", orders.NotificationLog, new ProcessingOptions { MaxBatchSize = 1 });
+
+        Assert.Equal(TimeSpan.Zero, follower.TakeLongestCommit());
+        Assert.Equal(3, follower.CatchUp());
+        Assert.Equal(3, store.Commits("Reservations"));
+        Assert.InRange(follower.TakeLongestCommit(), TimeSpan.FromMilliseconds(40), TimeSpan.MaxValue);
+        Assert.Equal(TimeSpan.Zero, follower.TakeLongestCommit());
+    }
+
+    [Fact]
+    public async Task When_a_followers_commits_are_slow_the_multi_threaded_runner_commits_less_often_and_still_processes_everything_once()
+    {
+        // The same stream of orders, Reservations' commits slowed to 25 ms: paced to a tenth of its
+        // time, it waits ten times a commit between passes and takes several orders per commit.
+        var unpaced = await ReservationCommitsAsync(commitShare: 1);
+        var paced = await ReservationCommitsAsync(commitShare: 0.1);
+        Assert.True(paced * 2 < unpaced, $"paced: {paced} commits; unpaced: {unpaced} commits");
+
+        async Task<int> ReservationCommitsAsync(double commitShare)
+        {
+            using var directory = new TempDirectory();
+            using var store = new CommitCounter(Persistence.Sqlite(directory.Path)) { SlowCommits = { ["Reservations"] = TimeSpan.FromMilliseconds(25) } };
+            await using var runner = new MultiThreadedRunner(OrdersSystem.Definition, store, new RunnerOptions { CommitShare = commitShare });
+            await runner.StartAsync();
+            var orders = runner.Get<Orders>();
+            var ids = new List<Guid>();
+            for (var i = 0; i < 40; i++)
+            {
+                ids.Add(orders.CreateNewOrder());
+                await Task.Delay(10);
+            }
+            await runner.WaitUntilIdleAsync(Idle);
+            OrdersChecks.AllReservedAndPaidExactlyOnce(runner, ids);
+            await runner.StopAsync();
+            return store.Commits("Reservations");
+        }
+    }
+
+    /// <summary>Counts the commits of each application's writer connection, and slows those named in <see cref="SlowCommits"/>.</summary>
     private sealed class CommitCounter(Persistence inner) : DelegatingPersistence(inner)
     {
+        public Dictionary<string, TimeSpan> SlowCommits { get; } = [];
+
         private readonly System.Runtime.CompilerServices.ConditionalWeakTable<DataConnection, string> _writers = [];
         private readonly Dictionary<string, int> _commits = [];
 
@@ -496,9 +561,11 @@ public sealed partial class ProcessingTests : IDisposable
 
         protected internal override void CommitTransaction(DataConnection db)
         {
+            var writer = _writers.TryGetValue(db, out var application);
+            if (writer && SlowCommits.TryGetValue(application!, out var delay)) Thread.Sleep(delay);
             base.CommitTransaction(db);
-            if (_writers.TryGetValue(db, out var application))
-                lock (_commits) _commits[application] = _commits.GetValueOrDefault(application) + 1;
+            if (writer)
+                lock (_commits) _commits[application!] = _commits.GetValueOrDefault(application!) + 1;
         }
     }
 

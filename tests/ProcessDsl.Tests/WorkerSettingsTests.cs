@@ -15,6 +15,7 @@ public sealed class WorkerSettingsTests
             Processing = new ProcessingOptions { MaxBatchSize = 7, PolicyAttempts = 11, TransientAttempts = 4, InitialBackoff = TimeSpan.FromMilliseconds(3), MaxBackoff = TimeSpan.FromSeconds(9) },
             PollInterval = TimeSpan.FromMilliseconds(123),
             StepInterval = TimeSpan.FromMilliseconds(17),
+            CommitShare = 0.25,
             Application = new ApplicationOptions { SectionSize = 25, CacheCapacity = 99 },
             CrossProcessPrompts = false,
             UpstreamLogs = new Dictionary<string, INotificationLog> { ["Orders"] = upstream },
@@ -27,6 +28,7 @@ public sealed class WorkerSettingsTests
         Assert.Equal(options.Processing, worker.Processing);
         Assert.Equal(options.PollInterval, worker.PollInterval);
         Assert.Equal(options.StepInterval, worker.StepInterval);
+        Assert.Equal(0.25, worker.CommitShare);
         Assert.Equal(25, worker.Application.SectionSize);
         Assert.Equal(99, worker.Application.CacheCapacity);
         Assert.False(worker.CrossProcessPrompts);

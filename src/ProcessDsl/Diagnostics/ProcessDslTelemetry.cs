@@ -60,9 +60,14 @@ internal static class ProcessDslTelemetry
             EventsParked.Add(1, Tags(application, upstream, "topic", topic));
     }
 
-    /// <summary>Starts a step's activity and timer; dispose it when the step ends.</summary>
-    internal static StepTelemetry StartStep(string application, string upstream, int batchSize, long position) =>
-        new(application, upstream, batchSize, position);
+    /// <summary>
+    /// Starts a step's activity and timer, to dispose when the step ends; null (nothing to record, nothing
+    /// allocated) while no one listens to the activity source or the step's instruments.
+    /// </summary>
+    internal static StepTelemetry? StartStep(string application, string upstream, int batchSize, long position) =>
+        Source.HasListeners() || StepDuration.Enabled || BatchSize.Enabled || EventsProcessed.Enabled
+            ? new(application, upstream, batchSize, position)
+            : null;
 
     /// <summary>
     /// Starts the activity of a command's save (a producer: the trace context its events store), or

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 
@@ -23,6 +24,8 @@ internal sealed class Follower
     private long _failingId;
     private long _isolateUntil;
     private ReadAhead? _next;
+    // Stopwatch ticks of the longest step commit since TakeLongestCommit last ran.
+    private long _longestCommit;
 
     /// <summary>The read of the batch after the one being processed, started before its step (see <see cref="ReadsAhead"/>).</summary>
     private sealed record ReadAhead(long After, int Limit, Task<NotificationBatch> Read);
@@ -36,6 +39,17 @@ internal sealed class Follower
     }
 
     public string Upstream { get; }
+
+    /// <summary>
+    /// The longest commit of a step since the last call (<see cref="TimeSpan.Zero"/> when none
+    /// committed), and starts counting again: the multi-threaded runner paces a worker's passes by it.
+    /// </summary>
+    internal TimeSpan TakeLongestCommit()
+    {
+        var longest = _longestCommit;
+        _longestCommit = 0;
+        return Stopwatch.GetElapsedTime(0, longest);
+    }
 
     public INotificationLog UpstreamLog { get; }
 
@@ -191,12 +205,7 @@ internal sealed class Follower
             _position = batch.Position;
             return new StepResult(batch.Position - position, CaughtUp: batch.IsEnd);
         }
-        if (ReadsAhead && !batch.IsEnd && limit > 1)
-        {
-            // Copied here, so that only a step that reads ahead allocates the lambda's closure.
-            var (after, size) = (batch.Position, limit);
-            _next = new ReadAhead(after, size, Observed(Task.Run(() => UpstreamLog.Select(after, size, _application.HandledTopics), CancellationToken.None)));
-        }
+        if (ReadsAhead && !batch.IsEnd && limit > 1) ReadAheadFrom(batch.Position, limit);
         using var telemetry = ProcessDslTelemetry.StartStep(Application, Upstream, batch.Items.Count, position);
 
         var items = batch.Items;
@@ -215,11 +224,19 @@ internal sealed class Follower
             newPosition = items[failedAt].Id - 1;
             if (newPosition <= position) break;
         }
-        telemetry.Committed(count);
+        telemetry?.Committed(count);
         if (failure is not null) throw failure;
         // The batch ended at the newest id: caught up, no need to ask again.
         return new StepResult(newPosition - position, CaughtUp: batch.IsEnd && newPosition == batch.Position);
     }
+
+    /// <summary>
+    /// Starts reading the batch after <paramref name="after"/> on the thread pool. A method of its own,
+    /// so that the lambda's closure is allocated only by a step that reads ahead (the compiler allocates
+    /// a closure where its variables' scope starts, and may merge a block's scope into its method's).
+    /// </summary>
+    private void ReadAheadFrom(long after, int limit) =>
+        _next = new ReadAhead(after, limit, Observed(Task.Run(() => UpstreamLog.Select(after, limit, _application.HandledTopics), CancellationToken.None)));
 
     /// <summary>The batch after <paramref name="position"/>: the one read ahead when it starts there, else read now.</summary>
     private NotificationBatch Read(long position, int limit)
@@ -282,7 +299,10 @@ internal sealed class Follower
             pending = PendingEvents.Of(scope.Aggregates, scope);
             try
             {
+                var started = Stopwatch.GetTimestamp();
                 last = step.Commit(pending.Events, new TrackingUpdate(Upstream, _stored ?? position, newPosition));
+                var took = Stopwatch.GetTimestamp() - started;
+                if (took > _longestCommit) _longestCommit = took;
             }
             catch (Exception ex) when (!Store.IsTransient(ex) && count > 0)
             {

@@ -99,6 +99,7 @@ public sealed class MultiThreadedRunner : Runner
         try
         {
             var lastPass = long.MinValue;
+            var interval = Options.StepInterval;
             while (!cancellationToken.IsCancellationRequested)
             {
                 if (followers.Any(f => f.HasDeferredPosition) && !await WaitForPromptAsync(prompts, PositionWriteDelay, cancellationToken).ConfigureAwait(false))
@@ -108,8 +109,8 @@ public sealed class MultiThreadedRunner : Runner
                 }
                 await WaitForPromptAsync(prompts, Options.PollInterval, cancellationToken).ConfigureAwait(false);
                 // Events arriving in quick succession share one step (and one durable commit) when
-                // the worker waits out the rest of the step interval since its last pass.
-                var wait = Options.StepInterval - global::System.Diagnostics.Stopwatch.GetElapsedTime(lastPass);
+                // the worker waits out the rest of its pass interval since its last pass.
+                var wait = interval - global::System.Diagnostics.Stopwatch.GetElapsedTime(lastPass);
                 if (lastPass != long.MinValue && wait > TimeSpan.Zero)
                     await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
                 lastPass = global::System.Diagnostics.Stopwatch.GetTimestamp();
@@ -127,6 +128,7 @@ public sealed class MultiThreadedRunner : Runner
                 {
                     Interlocked.Decrement(ref _busy);
                 }
+                interval = PassInterval(Options, followers);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -138,6 +140,30 @@ public sealed class MultiThreadedRunner : Runner
             Fail(ex);
             Logger.LogError("Worker of {Application} stopped", application);
         }
+    }
+
+    /// <summary>
+    /// The shortest time from the start of a worker's pass to the start of its next one: the step
+    /// interval, or longer when the pass's longest commit took more than <see cref="RunnerOptions.CommitShare"/>
+    /// of it. A disk (or server) slowed by many commits makes the followers commit less often, each
+    /// commit carrying more events, which leaves it free for the commands' own saves.
+    /// </summary>
+    internal static TimeSpan PassInterval(RunnerOptions options, IReadOnlyList<Follower> followers)
+    {
+        var longest = TimeSpan.Zero;
+        foreach (var follower in followers)
+        {
+            var commit = follower.TakeLongestCommit();
+            if (commit > longest) longest = commit;
+        }
+        return PassInterval(options.StepInterval, options.CommitShare, longest);
+    }
+
+    /// <summary>The pass interval after a pass whose longest commit took <paramref name="longestCommit"/>.</summary>
+    internal static TimeSpan PassInterval(TimeSpan stepInterval, double commitShare, TimeSpan longestCommit)
+    {
+        var paced = longestCommit / commitShare;
+        return paced > stepInterval ? paced : stepInterval;
     }
 
     /// <summary>Waits for a prompt for at most <paramref name="timeout"/>; false when none came.</summary>

@@ -27,6 +27,26 @@ public sealed record RunnerOptions
     public TimeSpan StepInterval { get; init; } = TimeSpan.FromMilliseconds(5);
 
     /// <summary>
+    /// The largest share of a live follower's time that its durable commits may take under the
+    /// multi-threaded and multiprocess runners (default 0.1, from above 0 to 1). After a pass whose
+    /// longest commit took <c>d</c>, a worker starts its next pass no sooner than <c>d / CommitShare</c>
+    /// after the last one began (and never sooner than <see cref="StepInterval"/>). On a fast disk this
+    /// changes nothing (a 0.3 ms commit asks for 3 ms); when commits slow down because the disk is
+    /// busy, followers commit less often and each commit carries more events, leaving the disk to the
+    /// commands' saves. 1 turns the pacing off. Raises latency per hop by at most the wait it adds.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not above 0 and at most 1.</exception>
+    public double CommitShare
+    {
+        get => _commitShare;
+        init => _commitShare = value is > 0 and <= 1
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(CommitShare), value, "CommitShare must be above 0 and at most 1.");
+    }
+
+    private readonly double _commitShare = 0.1;
+
+    /// <summary>
     /// Upstream logs to read from elsewhere (for example a <c>RemoteNotificationLog</c> over HTTP),
     /// by upstream application name; upstreams not named here are read from the runner's store.
     /// </summary>

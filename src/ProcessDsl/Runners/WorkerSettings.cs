@@ -26,6 +26,8 @@ internal sealed record WorkerSettings
 
     public TimeSpan StepInterval { get; init; } = TimeSpan.FromMilliseconds(5);
 
+    public double CommitShare { get; init; } = 0.1;
+
     public int SectionSize { get; init; } = NotificationLog.DefaultSectionSize;
 
     public int CacheCapacity { get; init; } = 10_000;
@@ -56,6 +58,7 @@ internal sealed record WorkerSettings
             Processing = options.Processing,
             PollInterval = options.PollInterval,
             StepInterval = options.StepInterval,
+            CommitShare = options.CommitShare,
             SectionSize = options.Application.SectionSize,
             CacheCapacity = options.Application.CacheCapacity,
             CrossProcessPrompts = options.CrossProcessPrompts,
@@ -94,6 +97,7 @@ internal sealed record WorkerSettings
             Processing = Processing,
             PollInterval = PollInterval,
             StepInterval = StepInterval,
+            CommitShare = CommitShare,
             Application = new ApplicationOptions { SectionSize = SectionSize, CacheCapacity = CacheCapacity },
             CrossProcessPrompts = CrossProcessPrompts,
             UpstreamLogs = upstreams,
