@@ -486,6 +486,9 @@ public sealed partial class ProcessingTests : IDisposable
         // Slow commits: a commit of 2 ms may take a tenth of 20 ms, or a quarter of 8 ms.
         Assert.Equal(TimeSpan.FromMilliseconds(20), MultiThreadedRunner.PassInterval(step, 0.1, TimeSpan.FromMilliseconds(2)));
         Assert.Equal(TimeSpan.FromMilliseconds(8), MultiThreadedRunner.PassInterval(step, 0.25, TimeSpan.FromMilliseconds(2)));
+        // A stalled commit stretches it to ten step intervals at most.
+        Assert.Equal(TimeSpan.FromMilliseconds(50), MultiThreadedRunner.PassInterval(step, 0.1, TimeSpan.FromMilliseconds(30)));
+        Assert.Equal(TimeSpan.Zero, MultiThreadedRunner.PassInterval(TimeSpan.Zero, 0.1, TimeSpan.FromMilliseconds(30)));
         Assert.Equal(0.1, new RunnerOptions().CommitShare);
         foreach (var bad in new[] { 0, -0.5, 1.01, double.NaN })
         {
@@ -514,7 +517,8 @@ public sealed partial class ProcessingTests : IDisposable
     public async Task When_a_followers_commits_are_slow_the_multi_threaded_runner_commits_less_often_and_still_processes_everything_once()
     {
         // The same stream of orders, Reservations' commits slowed to 25 ms: paced to a tenth of its
-        // time, it waits ten times a commit between passes and takes several orders per commit.
+        // time, it waits ten times a commit between passes (up to ten step intervals of 20 ms) and
+        // takes several orders per commit.
         var unpaced = await ReservationCommitsAsync(commitShare: 1);
         var paced = await ReservationCommitsAsync(commitShare: 0.1);
         Assert.True(paced * 2 < unpaced, $"paced: {paced} commits; unpaced: {unpaced} commits");
@@ -523,7 +527,7 @@ public sealed partial class ProcessingTests : IDisposable
         {
             using var directory = new TempDirectory();
             using var store = new CommitCounter(Persistence.Sqlite(directory.Path)) { SlowCommits = { ["Reservations"] = TimeSpan.FromMilliseconds(25) } };
-            await using var runner = new MultiThreadedRunner(OrdersSystem.Definition, store, new RunnerOptions { CommitShare = commitShare });
+            await using var runner = new MultiThreadedRunner(OrdersSystem.Definition, store, new RunnerOptions { StepInterval = TimeSpan.FromMilliseconds(20), CommitShare = commitShare });
             await runner.StartAsync();
             var orders = runner.Get<Orders>();
             var ids = new List<Guid>();

@@ -123,6 +123,12 @@ internal abstract class StepTransaction : IDisposable
     /// <exception cref="TrackingConflictException">The tracking position is no longer the expected one; nothing was stored.</exception>
     public abstract long Commit(IReadOnlyList<NewEvent> events, TrackingUpdate? tracking, ParkedEvent? parked = null);
 
+    /// <summary>
+    /// How long the database took to make the step's commit durable (the <c>COMMIT</c> alone, not the
+    /// writes before it); <see cref="TimeSpan.Zero"/> before the commit and for a store with no such cost.
+    /// </summary>
+    public TimeSpan DurableCommitTime { get; protected set; }
+
     /// <summary>Rolls back unless committed, and releases the application's writer.</summary>
     public abstract void Dispose();
 }

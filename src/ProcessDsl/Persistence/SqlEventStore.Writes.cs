@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 
 namespace ProcessDsl;
@@ -116,8 +117,9 @@ internal sealed partial class SqlEventStore
             step.FlushRows();
             var last = AppendInTransaction(db, progress, all, tracking, parked);
             progress.Committing = true;
+            var started = Stopwatch.GetTimestamp();
             _persistence.CommitTransaction(db.Db);
-            step.Committed();
+            step.Committed(Stopwatch.GetElapsedTime(started));
             if (saves.Count > 0) GroupCommit.Completed(saves, last - events.Count);
             return events.Count == 0 ? 0 : last;
         }

@@ -72,9 +72,10 @@ internal sealed class SqlStepTransaction : StepTransaction
     public override bool Unpark(string upstream, long notificationId) =>
         Guard(() => _store.Statements.Unpark(Commands, upstream, notificationId));
 
-    internal void Committed()
+    internal void Committed(TimeSpan durableCommitTime)
     {
         _finished = true;
+        DurableCommitTime = durableCommitTime;
         _store.RowTablesCommitted(_newTables);
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 
@@ -24,8 +23,8 @@ internal sealed class Follower
     private long _failingId;
     private long _isolateUntil;
     private ReadAhead? _next;
-    // Stopwatch ticks of the longest step commit since TakeLongestCommit last ran.
-    private long _longestCommit;
+    // The longest durable commit of a step since TakeLongestCommit last ran.
+    private TimeSpan _longestCommit;
 
     /// <summary>The read of the batch after the one being processed, started before its step (see <see cref="ReadsAhead"/>).</summary>
     private sealed record ReadAhead(long After, int Limit, Task<NotificationBatch> Read);
@@ -41,14 +40,15 @@ internal sealed class Follower
     public string Upstream { get; }
 
     /// <summary>
-    /// The longest commit of a step since the last call (<see cref="TimeSpan.Zero"/> when none
-    /// committed), and starts counting again: the multi-threaded runner paces a worker's passes by it.
+    /// The longest time a step's commit took to be made durable (<see cref="StepTransaction.DurableCommitTime"/>)
+    /// since the last call (<see cref="TimeSpan.Zero"/> when none committed), and starts counting again:
+    /// the multi-threaded runner paces a worker's passes by it.
     /// </summary>
     internal TimeSpan TakeLongestCommit()
     {
         var longest = _longestCommit;
-        _longestCommit = 0;
-        return Stopwatch.GetElapsedTime(0, longest);
+        _longestCommit = TimeSpan.Zero;
+        return longest;
     }
 
     public INotificationLog UpstreamLog { get; }
@@ -299,10 +299,8 @@ internal sealed class Follower
             pending = PendingEvents.Of(scope.Aggregates, scope);
             try
             {
-                var started = Stopwatch.GetTimestamp();
                 last = step.Commit(pending.Events, new TrackingUpdate(Upstream, _stored ?? position, newPosition));
-                var took = Stopwatch.GetTimestamp() - started;
-                if (took > _longestCommit) _longestCommit = took;
+                if (step.DurableCommitTime > _longestCommit) _longestCommit = step.DurableCommitTime;
             }
             catch (Exception ex) when (!Store.IsTransient(ex) && count > 0)
             {

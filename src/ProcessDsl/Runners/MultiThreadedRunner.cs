@@ -144,8 +144,8 @@ public sealed class MultiThreadedRunner : Runner
 
     /// <summary>
     /// The shortest time from the start of a worker's pass to the start of its next one: the step
-    /// interval, or longer when the pass's longest commit took more than <see cref="RunnerOptions.CommitShare"/>
-    /// of it. A disk (or server) slowed by many commits makes the followers commit less often, each
+    /// interval, or longer (up to <see cref="MostStepIntervals"/> step intervals) when the pass's longest
+    /// commit took more than <see cref="RunnerOptions.CommitShare"/> of it. A disk (or server) slowed by many commits makes the followers commit less often, each
     /// commit carrying more events, which leaves it free for the commands' own saves.
     /// </summary>
     internal static TimeSpan PassInterval(RunnerOptions options, IReadOnlyList<Follower> followers)
@@ -159,11 +159,15 @@ public sealed class MultiThreadedRunner : Runner
         return PassInterval(options.StepInterval, options.CommitShare, longest);
     }
 
+    /// <summary>How many step intervals pacing may stretch a pass interval to, at most (so one stalled commit cannot hold a hop for long).</summary>
+    internal const int MostStepIntervals = 10;
+
     /// <summary>The pass interval after a pass whose longest commit took <paramref name="longestCommit"/>.</summary>
     internal static TimeSpan PassInterval(TimeSpan stepInterval, double commitShare, TimeSpan longestCommit)
     {
         var paced = longestCommit / commitShare;
-        return paced > stepInterval ? paced : stepInterval;
+        var most = stepInterval * MostStepIntervals;
+        return paced <= stepInterval ? stepInterval : paced < most ? paced : most;
     }
 
     /// <summary>Waits for a prompt for at most <paramref name="timeout"/>; false when none came.</summary>

@@ -29,8 +29,11 @@ public sealed record RunnerOptions
     /// <summary>
     /// The largest share of a live follower's time that its durable commits may take under the
     /// multi-threaded and multiprocess runners (default 0.1, from above 0 to 1). After a pass whose
-    /// longest commit took <c>d</c>, a worker starts its next pass no sooner than <c>d / CommitShare</c>
-    /// after the last one began (and never sooner than <see cref="StepInterval"/>). On a fast disk this
+    /// longest durable commit took <c>d</c> (the <c>COMMIT</c> itself: the disk's flush, the server's
+    /// round trip, not the writes before it, so the pause does not grow with the batch it causes), a
+    /// worker starts its next pass no sooner than <c>d / CommitShare</c> after the last one began (and
+    /// never sooner than <see cref="StepInterval"/>, nor later than ten step intervals, so a stalled
+    /// commit cannot hold a hop for long). On a fast disk this
     /// changes nothing (a 0.3 ms commit asks for 3 ms); when commits slow down because the disk is
     /// busy, followers commit less often and each commit carries more events, leaving the disk to the
     /// commands' saves. 1 turns the pacing off. Raises latency per hop by at most the wait it adds.
