@@ -144,9 +144,10 @@ public sealed class MultiThreadedRunner : Runner
 
     /// <summary>
     /// The shortest time from the start of a worker's pass to the start of its next one: the step
-    /// interval, or longer (up to <see cref="MostStepIntervals"/> step intervals) when the pass's longest
-    /// commit took more than <see cref="RunnerOptions.CommitShare"/> of it. A disk (or server) slowed by many commits makes the followers commit less often, each
-    /// commit carrying more events, which leaves it free for the commands' own saves.
+    /// interval, or longer (up to <see cref="MostStepIntervals"/> step intervals) when the pass's
+    /// longest durable commit took more than <see cref="RunnerOptions.CommitShare"/> of it. A disk (or
+    /// server) slowed by many commits makes the followers commit less often, each commit carrying more
+    /// events, which leaves it free for the commands' own saves.
     /// </summary>
     internal static TimeSpan PassInterval(RunnerOptions options, IReadOnlyList<Follower> followers)
     {

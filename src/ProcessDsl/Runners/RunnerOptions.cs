@@ -33,7 +33,7 @@ public sealed record RunnerOptions
     /// round trip, not the writes before it, so the pause does not grow with the batch it causes), a
     /// worker starts its next pass no sooner than <c>d / CommitShare</c> after the last one began (and
     /// never sooner than <see cref="StepInterval"/>, nor later than ten step intervals, so a stalled
-    /// commit cannot hold a hop for long). On a fast disk this
+    /// commit cannot hold a hop for long; a zero step interval turns pacing off). On a fast disk this
     /// changes nothing (a 0.3 ms commit asks for 3 ms); when commits slow down because the disk is
     /// busy, followers commit less often and each commit carries more events, leaving the disk to the
     /// commands' saves. 1 turns the pacing off. Raises latency per hop by at most the wait it adds.
