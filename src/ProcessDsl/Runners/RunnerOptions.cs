@@ -47,7 +47,10 @@ public sealed record RunnerOptions
             : throw new ArgumentOutOfRangeException(nameof(CommitShare), value, "CommitShare must be above 0 and at most 1.");
     }
 
-    private readonly double _commitShare = 0.1;
+    private readonly double _commitShare = DefaultCommitShare;
+
+    /// <summary>The default <see cref="CommitShare"/>.</summary>
+    internal const double DefaultCommitShare = 0.1;
 
     /// <summary>
     /// Upstream logs to read from elsewhere (for example a <c>RemoteNotificationLog</c> over HTTP),

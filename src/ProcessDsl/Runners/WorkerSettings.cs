@@ -26,7 +26,7 @@ internal sealed record WorkerSettings
 
     public TimeSpan StepInterval { get; init; } = TimeSpan.FromMilliseconds(5);
 
-    public double CommitShare { get; init; } = 0.1;
+    public double CommitShare { get; init; } = RunnerOptions.DefaultCommitShare;
 
     public int SectionSize { get; init; } = NotificationLog.DefaultSectionSize;
 
