@@ -52,6 +52,8 @@ internal static class CatchUp
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         var reset = ResetPeak();
         double seconds;
+        TimeSpan cpuBefore;
+        double serverBefore, clientCpu, serverCpu;
         {
             var store = Open();
             try
@@ -59,9 +61,13 @@ internal static class CatchUp
                 var options = new RunnerOptions { Processing = new ProcessingOptions { MaxBatchSize = batchSize } };
                 await using var runner = new MultiThreadedRunner(projection ? ProjectionCatchUpSystem.Definition : CatchUpSystem.Definition, store, options);
                 var clock = Stopwatch.StartNew();
+                cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+                serverBefore = ServerCpuSeconds();
                 await runner.StartAsync();
                 await runner.WaitUntilIdleAsync(TimeSpan.FromHours(1));
                 seconds = clock.Elapsed.TotalSeconds;
+                clientCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+                serverCpu = ServerCpuSeconds() - serverBefore;
                 var copies = projection ? runner.Get<Indexer>().Query<ItemRow>().LongCount() : runner.Get<Copier>().NotificationLog.MaxNotificationId;
                 if (copies != events) throw new InvalidOperationException($"expected {events} {(projection ? "rows" : "copies")}, found {copies}");
                 await runner.StopAsync();
@@ -74,7 +80,9 @@ internal static class CatchUp
         var peakFollower = PeakWorkingSetMb();
         var peak = Math.Max(peakRecording, peakFollower);
         var line = FormattableString.Invariant(
-            $"store={storeSpec.Split(':')[0]} follower={(projection ? "rows" : "events")} events={events} record_seconds={recordSeconds:F3} seconds={seconds:F3} events_per_s={events / seconds:F0}");
+            $"store={storeSpec.Split(':')[0]} follower={(projection ? "rows" : "events")} events={events} record_seconds={recordSeconds:F3} seconds={seconds:F3} events_per_s={events / seconds:F0} follower_client_cpu_us_per_event={clientCpu * 1e6 / events:F1}");
+        if (!memory && !storeSpec.StartsWith("sqlite:", StringComparison.Ordinal) && serverCpu > 0)
+            line += FormattableString.Invariant($" follower_local_postgres_cpu_us_per_event={serverCpu * 1e6 / events:F1}");
 
         if (raw && storeSpec.StartsWith("sqlite:", StringComparison.Ordinal))
         {
@@ -87,6 +95,36 @@ internal static class CatchUp
         Console.WriteLine(line + FormattableString.Invariant(
             $" peak_working_set_mb={peak:F0} peak_recording_mb={peakRecording:F0} peak_follower_mb={(reset ? peakFollower.ToString("F0", CultureInfo.InvariantCulture) : "unknown")}"));
         return 0;
+    }
+
+    /// <summary>
+    /// The CPU time (user and system) of every process named <c>postgres</c> on this machine, in seconds
+    /// (0 where /proc cannot tell): the share of a local server's work. Processes that ended between
+    /// two readings are missed, so a difference is a lower bound.
+    /// </summary>
+    public static double ServerCpuSeconds()
+    {
+        if (!Directory.Exists("/proc")) return 0;
+        double ticks = 0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out _)) continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var open = stat.IndexOf('(', StringComparison.Ordinal);
+                var close = stat.LastIndexOf(')');
+                if (open < 0 || close < 0 || stat[(open + 1)..close] != "postgres") continue;
+                var fields = stat[(close + 2)..].Split(' ');
+                // After the name: state is field 3 (index 0 here); utime and stime are fields 14 and 15.
+                ticks += double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+            {
+                // The process ended while being read, or is not ours to read.
+            }
+        }
+        return ticks / 100.0; // USER_HZ is 100 on Linux
     }
 
     /// <summary>The process's peak resident set (VmHWM) in MiB; <see cref="Process.PeakWorkingSet64"/> where there is no /proc.</summary>
