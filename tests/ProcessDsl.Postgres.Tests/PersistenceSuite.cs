@@ -35,6 +35,32 @@ public sealed class PersistenceSuite
         }
     }
 
+    [Theory, SqliteStore, PostgresStore, MemoryStore]
+    public void Stored_state_leaves_the_aggregate_id_and_version_to_the_columns_and_reading_restores_them(string kind)
+    {
+        using var test = TestStore.Create(kind);
+        using var store = test.Open();
+        var bank = test.OpenBank(store);
+        var id = bank.OpenAccount("alice");
+        bank.Deposit(id, 10);
+
+        var stored = bank.NotificationLog.Select(0, 10).Items;
+        Assert.Equal(2, stored.Count);
+        foreach (var notification in stored)
+        {
+            var state = System.Text.Json.Nodes.JsonNode.Parse(notification.State)!.AsObject();
+            Assert.False(state.ContainsKey("OriginatorId"), kind);
+            Assert.False(state.ContainsKey("OriginatorVersion"), kind);
+            Assert.True(state.ContainsKey("Timestamp"), kind);
+            var read = EventTopics.Deserialize(notification);
+            Assert.Equal((id, notification.OriginatorVersion), (read.OriginatorId, read.OriginatorVersion));
+        }
+        Assert.Equal("alice", EventTopics.Deserialize<Account.Opened>(stored[0]).Owner);
+        Assert.Equal([1L, 2L], stored.Select(n => n.OriginatorVersion));
+        var account = test.OpenBank(test.Open()).Repository.Get<Account>(id);
+        Assert.Equal((id, 2L, 10m), (account.Id, account.Version, account.Balance));
+    }
+
     [Theory, SqliteStore, PostgresStore, MemoryStore, WrappedStore]
     public async Task Concurrent_writer_threads_get_contiguous_ids_and_a_reader_never_sees_an_id_below_one_it_saw(string kind)
     {

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 
 namespace ProcessDsl;
 
@@ -35,8 +37,28 @@ public static class EventTopics
     private static readonly ConcurrentDictionary<Type, Entry> s_byType = new();
     private static readonly ConcurrentDictionary<string, Entry> s_byTopic = new(StringComparer.Ordinal);
 
-    /// <summary>The serializer options used for every stored event.</summary>
-    public static JsonSerializerOptions SerializerOptions { get; } = new(JsonSerializerDefaults.General);
+    /// <summary>
+    /// The serializer options used for every stored event. The stored state leaves out
+    /// <see cref="DomainEvent.OriginatorId"/> and <see cref="DomainEvent.OriginatorVersion"/>: every
+    /// store keeps them in columns of their own, and reading an event sets them from those columns
+    /// (state written with them, by earlier versions, is read the same way: the columns win).
+    /// </summary>
+    public static JsonSerializerOptions SerializerOptions { get; } = new(JsonSerializerDefaults.General)
+    {
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { LeaveOutOrigin } },
+    };
+
+    /// <summary>Removes the originator id and version, which the store's columns carry, from an event's JSON contract.</summary>
+    private static void LeaveOutOrigin(JsonTypeInfo info)
+    {
+        if (info.Kind != JsonTypeInfoKind.Object || !typeof(DomainEvent).IsAssignableFrom(info.Type)) return;
+        for (var i = info.Properties.Count - 1; i >= 0; i--)
+        {
+            if (info.Properties[i].AttributeProvider is PropertyInfo { Name: nameof(DomainEvent.OriginatorId) or nameof(DomainEvent.OriginatorVersion) } property
+                && property.DeclaringType == typeof(DomainEvent))
+                info.Properties.RemoveAt(i);
+        }
+    }
 
     /// <summary>
     /// Registers <typeparamref name="TEvent"/> under <paramref name="topic"/> at version 1. Registering the same
@@ -140,10 +162,19 @@ public static class EventTopics
         if (!s_byTopic.TryGetValue(notification.Topic, out var entry))
             throw new EventDeserializationException(notification.Id, notification.Topic,
                 "no event type is registered for this topic (was the event class renamed or removed? pin its old name with [Topic(\"...\")])");
-        if (notification.Version == entry.Version)
-            return Check(notification, () => entry.Deserialize(notification.State));
-        var state = Upcast(notification, entry);
-        return Check(notification, () => entry.DeserializeUpcast(state));
+        var state = notification.Version == entry.Version ? null : Upcast(notification, entry);
+        DomainEvent? value;
+        try
+        {
+            value = state is null ? entry.Deserialize(notification.State) : entry.DeserializeUpcast(state);
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
+        {
+            throw new EventDeserializationException(notification.Id, notification.Topic, ex.Message, ex);
+        }
+        if (value is null) throw new EventDeserializationException(notification.Id, notification.Topic, "the state is JSON null");
+        value.SetOrigin(notification.OriginatorId, notification.OriginatorVersion);
+        return value;
     }
 
     /// <summary>
@@ -174,7 +205,9 @@ public static class EventTopics
                     : Upcast(notification, entry);
                 value = state.Deserialize<TEvent>(SerializerOptions);
             }
-            return value ?? throw new EventDeserializationException(notification.Id, notification.Topic, "the state is JSON null");
+            if (value is null) throw new EventDeserializationException(notification.Id, notification.Topic, "the state is JSON null");
+            value.SetOrigin(notification.OriginatorId, notification.OriginatorVersion);
+            return value;
         }
         catch (Exception ex) when (ex is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
         {
@@ -216,18 +249,6 @@ public static class EventTopics
             }
         }
         return state;
-    }
-
-    private static DomainEvent Check(Notification notification, Func<DomainEvent?> read)
-    {
-        try
-        {
-            return read() ?? throw new EventDeserializationException(notification.Id, notification.Topic, "the state is JSON null");
-        }
-        catch (Exception ex) when (ex is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
-        {
-            throw new EventDeserializationException(notification.Id, notification.Topic, ex.Message, ex);
-        }
     }
 
     private static Entry EntryOf(Type eventType) =>
