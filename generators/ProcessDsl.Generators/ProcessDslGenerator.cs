@@ -45,7 +45,7 @@ public sealed class ProcessDslGenerator : IIncrementalGenerator
         // Policies -> one dispatch table per process application.
         var policyMethods = context.SyntaxProvider
             .ForAttributeWithMetadataName(Policy, static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax,
-                (c, ct) => Guard("parsing a [Policy] method", ct, () => Parser.ParsePolicyMethod(c, ct), static d => new PolicyMethod("", null, default, default, Single(d))))
+                (c, ct) => Guard("parsing a [Policy] method", ct, () => Parser.ParsePolicyMethod(c, ct), static d => new PolicyMethod("", null, default, default, default, Single(d))))
             .WithTrackingName(TrackingNames.PolicyMethods);
         var applications = policyMethods.Collect()
             .SelectMany((methods, ct) => Guard("grouping policies", ct, () => Parser.GroupApplications(methods).ToImmutableArray(), static d => ImmutableArray.Create(new Parsed<ApplicationModel>(null, Single(d)))));

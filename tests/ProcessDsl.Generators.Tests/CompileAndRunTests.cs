@@ -147,6 +147,95 @@ public sealed class CompileAndRunTests
         Assert.Equal(["Orders"], system["Billing"].Upstreams);
     }
 
+    [Fact]
+    public async Task The_tables_of_the_rows_policies_save_delete_or_query_exist_once_the_runner_has_started()
+    {
+        var ns = "Run" + Guid.NewGuid().ToString("N");
+        var result = GeneratorRun.Run($$"""
+            using System.Linq;
+            using LinqToDB.Mapping;
+            using ProcessDsl;
+            namespace {{ns}};
+
+            public sealed partial class Item : Aggregate
+            {
+                public sealed record Added(string Name) : DomainEvent;
+                public static Item Add(string name) => Create<Item>(System.Guid.NewGuid(), new Added(name));
+                [Apply] void On(Added e) { }
+            }
+
+            public sealed partial class Catalogue : Application
+            {
+                public void Add(string name) => Save(Item.Add(name));
+            }
+
+            [Table("name_row")]
+            public sealed class NameRow { [PrimaryKey] public System.Guid Id { get; set; } [Column] public string Name { get; set; } = ""; }
+
+            [Table("count_row")]
+            public sealed class CountRow { [PrimaryKey] public int Id { get; set; } [Column] public int Count { get; set; } }
+
+            [Table("gone_row")]
+            public sealed class GoneRow { [PrimaryKey] public int Id { get; set; } }
+
+            public sealed partial class Index : ProcessApplication
+            {
+                [Policy(typeof(Item.Added))]
+                void On(Item.Added e, ProcessingEvent processing)
+                {
+                    var count = Query<CountRow>().Select(c => c.Count).FirstOrDefault();
+                    processing.Save(new NameRow { Id = e.OriginatorId, Name = e.Name });
+                    processing.Save(new CountRow { Id = 1, Count = count + 1 });
+                    processing.Delete(new GoneRow { Id = count });
+                    if (e.Name == "never") processing.Save<object>(e); // not a row type: no table
+                }
+            }
+
+            [ProcessSystem]
+            [Pipeline(typeof(Catalogue), typeof(Index))]
+            public static partial class Indexing;
+            """);
+        Assert.Empty(result.GeneratorDiagnostics);
+        var generated = result.Sources.Single(s => s.Key.EndsWith(".Index.Policies.g.cs", StringComparison.Ordinal)).Value;
+        var created = System.Text.RegularExpressions.Regex.Matches(generated, @"CreateRowTable<([^>]+)>\(\)").Select(m => m.Groups[1].Value);
+        Assert.Equal([$"global::{ns}.CountRow", $"global::{ns}.NameRow", $"global::{ns}.GoneRow"], created);
+        using var image = new MemoryStream();
+        var emit = result.Output.Emit(image);
+        Assert.True(emit.Success, string.Join("\n", emit.Diagnostics));
+        image.Position = 0;
+        using var loaded = new LoadedAssembly(image);
+        var system = (SystemDefinition)loaded.Assembly.GetType(ns + ".Indexing", throwOnError: true)!.GetProperty("Definition")!.GetValue(null)!;
+        var directory = Directory.CreateTempSubdirectory("processdsl-rowtables-");
+        try
+        {
+            using (var store = Persistence.Sqlite(directory.FullName))
+            {
+                await using var runner = new SingleThreadedRunner(system, store);
+                await runner.StartAsync();
+                // No event yet: the tables exist because the runner created them when it started.
+                Assert.Equal(["count_row", "gone_row", "name_row"], Tables(Path.Combine(directory.FullName, "index.db")).Where(t => t.EndsWith("_row", StringComparison.Ordinal)));
+                await runner.StopAsync();
+            }
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            directory.Delete(recursive: true);
+        }
+
+        static string[] Tables(string file)
+        {
+            using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Mode=ReadOnly;Pooling=False");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name";
+            using var reader = command.ExecuteReader();
+            var names = new List<string>();
+            while (reader.Read()) names.Add(reader.GetString(0));
+            return [.. names];
+        }
+    }
+
     private static LoadedAssembly Load(out string ns)
     {
         ns = "Run" + Guid.NewGuid().ToString("N");

@@ -62,6 +62,17 @@ internal static partial class Emitter
                     writer.Unindent();
                 }
             }
+
+            if (!model.RowTypes.IsEmpty)
+            {
+                writer.WriteLine();
+                writer.WriteLine("/// <summary>Creates the tables of the projection rows its policies use (generated from their Save, Delete and Query calls).</summary>");
+                writer.WriteLine(GeneratedCodeAttribute);
+                using (writer.OpenBlock("protected override void CreateRowTables()"))
+                {
+                    foreach (var row in model.RowTypes) writer.WriteLine($"this.CreateRowTable<{row}>();");
+                }
+            }
         }
         return (HintName(model.Type, "Policies"), writer.ToString());
     }

@@ -16,7 +16,8 @@ internal sealed record UpcastModel(string Name, string MetadataName, bool Access
 internal sealed record PolicyModel(string Topic, string EventType, string MethodName);
 
 /// <summary>A partial process application and its policies, in declaration order.</summary>
-internal sealed record ApplicationModel(TypeDeclarationModel Type, EquatableArray<PolicyModel> Policies);
+/// <remarks><c>RowTypes</c>: the projection row types its policies save, delete or query (fully qualified), in order of first use.</remarks>
+internal sealed record ApplicationModel(TypeDeclarationModel Type, EquatableArray<PolicyModel> Policies, EquatableArray<string> RowTypes);
 
 /// <summary>One apply method: the event type it takes and how deep that type sits below DomainEvent (deeper first in the switch).</summary>
 internal sealed record ApplyMethodModel(string EventType, int Depth, string MethodName);

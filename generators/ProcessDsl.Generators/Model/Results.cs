@@ -18,6 +18,7 @@ internal sealed record PolicyMethod(
     TypeDeclarationModel? Type,
     EquatableArray<PolicyModel> Policies,
     EquatableArray<LocationInfo> PolicyLocations,
+    EquatableArray<string> RowTypes,
     EquatableArray<DiagnosticInfo> Diagnostics);
 
 /// <summary>One <c>[Apply]</c> method as parsed.</summary>

@@ -61,8 +61,56 @@ internal static partial class Parser
             locations.Add(location);
         }
 
+        var rowTypes = RowTypesUsed(context.SemanticModel, syntax, cancellationToken);
+        if (rowTypes.Count > 0 && declaration is not null
+            && DeclaresGeneratedMember(type, "[Policy] methods that use projection rows", diagnostics, cancellationToken, "CreateRowTables"))
+            declaration = null;
+
         return new PolicyMethod(
-            FullyQualified(type), declaration, policies.ToEquatableArray(), locations.ToEquatableArray(), diagnostics.ToEquatableArray());
+            FullyQualified(type), declaration, policies.ToEquatableArray(), locations.ToEquatableArray(), rowTypes.ToEquatableArray(), diagnostics.ToEquatableArray());
+    }
+
+    /// <summary>
+    /// The projection row types a policy method passes to <c>ProcessingEvent.Save&lt;T&gt;</c> or
+    /// <c>Delete&lt;T&gt;</c>, or queries with <c>Query&lt;T&gt;()</c>, in order of first use: concrete
+    /// classes only (not <c>object</c>, an interface, an abstract class, an aggregate or anything
+    /// open over a type parameter), whose tables the runner can create before the first step.
+    /// </summary>
+    private static List<string> RowTypesUsed(SemanticModel model, MethodDeclarationSyntax method, CancellationToken cancellationToken)
+    {
+        var found = new List<string>();
+        foreach (var invocation in method.DescendantNodes().OfType<InvocationExpressionSyntax>())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var name = invocation.Expression switch
+            {
+                MemberAccessExpressionSyntax member => member.Name.Identifier.ValueText,
+                SimpleNameSyntax simple => simple.Identifier.ValueText,
+                _ => null,
+            };
+            if (name is not ("Save" or "Delete" or "Query")) continue;
+            if (model.GetSymbolInfo(invocation, cancellationToken).Symbol is not IMethodSymbol { TypeArguments.Length: 1 } called) continue;
+            var owner = called.ContainingType;
+            var rowMethod = IsRuntimeType(owner, "ProcessingEvent")
+                            || (called.Name == "Query" && (IsRuntimeType(owner, "Application") || IsRuntimeType(owner, "ProcessApplication")));
+            if (!rowMethod) continue;
+            if (called.TypeArguments[0] is not INamedTypeSymbol { TypeKind: TypeKind.Class, IsAbstract: false, IsStatic: false, SpecialType: SpecialType.None } row
+                || IsRuntimeType(row, "Aggregate") || DerivesFrom(row, "Aggregate") || IsOpen(row))
+                continue;
+            var qualified = FullyQualified(row);
+            if (!found.Contains(qualified)) found.Add(qualified);
+        }
+        return found;
+    }
+
+    /// <summary>Whether a type mentions a type parameter (a row type the generated code could not name).</summary>
+    private static bool IsOpen(INamedTypeSymbol type)
+    {
+        for (var current = type; current is not null; current = current.ContainingType)
+            foreach (var argument in current.TypeArguments)
+                if (argument is ITypeParameterSymbol || (argument is INamedTypeSymbol named && IsOpen(named)) || argument is not INamedTypeSymbol)
+                    return true;
+        return false;
     }
 
     private static string? PolicySignatureProblem(IMethodSymbol method)
@@ -88,12 +136,15 @@ internal static partial class Parser
         {
             var diagnostics = new List<DiagnosticInfo>();
             var policies = new List<PolicyModel>();
+            var rowTypes = new List<string>();
             var byTopic = new Dictionary<string, PolicyModel>();
             var type = group.First().Type;
             var valid = group.All(m => m.Type is not null);
             foreach (var method in group)
             {
                 diagnostics.AddRange(method.Diagnostics);
+                foreach (var row in method.RowTypes)
+                    if (!rowTypes.Contains(row)) rowTypes.Add(row);
                 for (var i = 0; i < method.Policies.Count; i++)
                 {
                     var policy = method.Policies[i];
@@ -109,7 +160,7 @@ internal static partial class Parser
                 }
             }
             yield return new Parsed<ApplicationModel>(
-                valid && type is not null ? new ApplicationModel(type, policies.ToEquatableArray()) : null,
+                valid && type is not null ? new ApplicationModel(type, policies.ToEquatableArray(), rowTypes.ToEquatableArray()) : null,
                 diagnostics.Distinct().ToEquatableArray());
         }
     }

@@ -94,6 +94,8 @@ public abstract partial class Runner : IAsyncDisposable
                 list.Add(new Follower(follower, upstream, log, Options.Processing) { ReadsAhead = ReadsAhead, DefersTrackingOnlySteps = DefersTrackingOnlySteps });
             }
             _followersByApplication[definition.Name] = list;
+            // Before any step: the first one need not create them, and a row type that cannot be mapped fails the start.
+            follower.PrepareRowTables();
         }
         AllFollowers = _followersByApplication.Values.SelectMany(f => f).ToArray();
         if (Options.Applications is { } named)
