@@ -584,6 +584,22 @@ public sealed class DiagnosticTests
             """
         },
         {
+            "PDSL024", "process application that declares CreateRowTables itself while its policies use rows", """
+            public sealed class Line
+            {
+                [LinqToDB.Mapping.PrimaryKey] public int Id { get; set; }
+            }
+
+            public sealed partial class Billing : ProcessApplication
+            {
+                protected override void [|CreateRowTables|]() { }
+
+                [Policy(typeof(Order.Created))]
+                void On(Order.Created e, ProcessingEvent processing) => processing.Save(new Line { Id = 1 });
+            }
+            """
+        },
+        {
             "PDSL024", "system that declares Definition itself", """
             public sealed partial class Billing : ProcessApplication
             {
