@@ -178,6 +178,9 @@ public sealed class CompileAndRunTests
             [Table("gone_row")]
             public sealed class GoneRow { [PrimaryKey] public int Id { get; set; } }
 
+            [Table("local_row")]
+            file sealed class LocalRow { [PrimaryKey] public int Id { get; set; } }
+
             public sealed partial class Index : ProcessApplication
             {
                 [Policy(typeof(Item.Added))]
@@ -188,6 +191,7 @@ public sealed class CompileAndRunTests
                     processing.Save(new CountRow { Id = 1, Count = count + 1 });
                     processing.Delete(new GoneRow { Id = count });
                     if (e.Name == "never") processing.Save<object>(e); // not a row type: no table
+                    if (e.Name == "never") processing.Save(new LocalRow()); // a file type the generated code cannot name: created on first use
                 }
             }
 

@@ -73,8 +73,8 @@ internal static partial class Parser
     /// <summary>
     /// The projection row types a policy method passes to <c>ProcessingEvent.Save&lt;T&gt;</c> or
     /// <c>Delete&lt;T&gt;</c>, or queries with <c>Query&lt;T&gt;()</c>, in order of first use: concrete
-    /// classes only (not <c>object</c>, an interface, an abstract class, an aggregate or anything
-    /// open over a type parameter), whose tables the runner can create before the first step.
+    /// classes only (not <c>object</c>, an interface, an abstract class, an aggregate, a <c>file</c>
+    /// type or anything open over a type parameter), whose tables the runner can create before the first step.
     /// </summary>
     private static List<string> RowTypesUsed(SemanticModel model, MethodDeclarationSyntax method, CancellationToken cancellationToken)
     {
@@ -95,12 +95,20 @@ internal static partial class Parser
                             || (called.Name == "Query" && (IsRuntimeType(owner, "Application") || IsRuntimeType(owner, "ProcessApplication")));
             if (!rowMethod) continue;
             if (called.TypeArguments[0] is not INamedTypeSymbol { TypeKind: TypeKind.Class, IsAbstract: false, IsStatic: false, SpecialType: SpecialType.None } row
-                || IsRuntimeType(row, "Aggregate") || DerivesFrom(row, "Aggregate") || IsOpen(row))
+                || IsRuntimeType(row, "Aggregate") || DerivesFrom(row, "Aggregate") || IsOpen(row) || IsFileLocal(row))
                 continue;
             var qualified = FullyQualified(row);
             if (!found.Contains(qualified)) found.Add(qualified);
         }
         return found;
+    }
+
+    /// <summary>Whether a type is (or is nested in) a <c>file</c> type, which the generated file cannot name.</summary>
+    private static bool IsFileLocal(INamedTypeSymbol type)
+    {
+        for (var current = type; current is not null; current = current.ContainingType)
+            if (current.IsFileLocal) return true;
+        return false;
     }
 
     /// <summary>Whether a type mentions a type parameter (a row type the generated code could not name).</summary>
