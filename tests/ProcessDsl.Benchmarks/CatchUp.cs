@@ -80,7 +80,7 @@ internal static class CatchUp
         var peakFollower = PeakWorkingSetMb();
         var peak = Math.Max(peakRecording, peakFollower);
         var line = FormattableString.Invariant(
-            $"store={storeSpec.Split(':')[0]} follower={(projection ? "rows" : "events")} events={events} record_seconds={recordSeconds:F3} seconds={seconds:F3} events_per_s={events / seconds:F0} follower_client_cpu_us_per_event={clientCpu * 1e6 / events:F1}");
+            $"store={storeSpec.Split(':')[0]} follower={(projection ? "rows" : "events")} events={events} batch_size={batchSize} record_seconds={recordSeconds:F3} seconds={seconds:F3} events_per_s={events / seconds:F0} follower_client_cpu_us_per_event={clientCpu * 1e6 / events:F1}");
         if (!memory && !storeSpec.StartsWith("sqlite:", StringComparison.Ordinal) && serverCpu > 0)
             line += FormattableString.Invariant($" follower_local_postgres_cpu_us_per_event={serverCpu * 1e6 / events:F1}");
 

@@ -2,7 +2,7 @@ using BenchmarkDotNet.Running;
 using ProcessDsl.Benchmarks;
 
 // Usage:
-//   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- catchup --events 100000 [--store SPEC] [--fresh-db] [--no-raw] [--projection]
+//   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- catchup --events 100000 [--store SPEC] [--fresh-db] [--no-raw] [--projection] [--batch-size N (default: ProcessingOptions.MaxBatchSize, the library's default)]
 //     (--store: sqlite:DIR (default: a temporary one), memory or postgres:CONNECTION-STRING; --no-raw: skip SQLite's raw insert rates;
 //      --projection: the follower saves one projection row per event instead of recording one)
 //   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- orders --runner multi --orders 5000 --callers 1 [--store SPEC] [--fresh-db]
@@ -34,7 +34,7 @@ try
     switch (command)
     {
         case "catchup":
-            return await CatchUp.RunAsync(int.Parse(Arg("--events", "100000")), int.Parse(Arg("--batch-size", "500")), directory,
+            return await CatchUp.RunAsync(int.Parse(Arg("--events", "100000")), int.Parse(Arg("--batch-size", new ProcessDsl.ProcessingOptions().MaxBatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture))), directory,
                 args.Contains("--store") ? Arg("--store", "") : null, args.Contains("--fresh-db"), raw: !args.Contains("--no-raw"), projection: args.Contains("--projection"));
         case "orders":
             return await OrdersBench.RunAsync(Arg("--runner", "multi"), int.Parse(Arg("--orders", "5000")), int.Parse(Arg("--callers", "1")), directory,
