@@ -13,7 +13,13 @@ internal sealed class ReaderPool(Persistence persistence, string application, St
     private readonly ConcurrentBag<StoreCommands> _idle = [];
     private int _disposed;
 
-    public T Read<T>(Func<StoreCommands, T> read)
+    public T Read<T>(Func<StoreCommands, T> read) => Read(read, static (session, read) => read(session));
+
+    /// <summary>
+    /// As <see cref="Read{T}"/>, with the read's arguments passed as <paramref name="state"/>, so that a
+    /// static lambda serves every call and a read allocates no closure.
+    /// </summary>
+    public T Read<TState, T>(TState state, Func<StoreCommands, TState, T> read)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -21,7 +27,7 @@ internal sealed class ReaderPool(Persistence persistence, string application, St
             T result;
             try
             {
-                result = read(session);
+                result = read(session, state);
             }
             catch (Exception ex)
             {

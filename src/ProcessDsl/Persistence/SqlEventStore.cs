@@ -61,7 +61,7 @@ internal sealed partial class SqlEventStore : EventStore
 
     /// <summary>Notifications with ids in (after, upTo], optionally only the given topics.</summary>
     public override IReadOnlyList<Notification> ReadRange(long after, long upTo, IReadOnlyList<string>? topics) =>
-        topics is { Count: 0 } ? [] : _readers.Read(db => Statements.ReadRange(db, after, upTo, topics));
+        topics is { Count: 0 } ? [] : _readers.Read((Statements, after, upTo, topics), static (db, s) => s.Statements.ReadRange(db, s.after, s.upTo, s.topics));
 
     /// <summary>
     /// Up to <paramref name="limit"/> ids after <paramref name="after"/>, bounded by the newest id
@@ -70,20 +70,22 @@ internal sealed partial class SqlEventStore : EventStore
     /// </summary>
     /// <returns>The notifications kept, the last id covered, and whether that was the newest.</returns>
     public override (IReadOnlyList<Notification> Items, long UpTo, bool IsEnd) ReadAfter(long after, int limit, IReadOnlyList<string>? topics) =>
-        _readers.Read<(IReadOnlyList<Notification>, long, bool)>(db =>
-        {
-            var max = Statements.MaxNotificationId(db);
-            if (max <= after) return ([], after, true);
-            var upTo = Math.Min(max, after > long.MaxValue - limit ? long.MaxValue : after + limit);
-            return (topics is { Count: 0 } ? [] : Statements.ReadRange(db, after, upTo, topics), upTo, upTo == max);
-        });
+        _readers.Read<(EventStatements Statements, long After, int Limit, IReadOnlyList<string>? Topics), (IReadOnlyList<Notification>, long, bool)>(
+            (Statements, after, limit, topics),
+            static (db, s) =>
+            {
+                var max = s.Statements.MaxNotificationId(db);
+                if (max <= s.After) return ([], s.After, true);
+                var upTo = Math.Min(max, s.After > long.MaxValue - s.Limit ? long.MaxValue : s.After + s.Limit);
+                return (s.Topics is { Count: 0 } ? [] : s.Statements.ReadRange(db, s.After, upTo, s.Topics), upTo, upTo == max);
+            });
 
     /// <summary>The newest notification id (0 when empty).</summary>
-    public override long MaxNotificationId() => _readers.Read(Statements.MaxNotificationId);
+    public override long MaxNotificationId() => _readers.Read(Statements, static (db, statements) => statements.MaxNotificationId(db));
 
     /// <summary>An aggregate's stored events after a version, oldest first.</summary>
     public override IReadOnlyList<Notification> ReadAggregate(Guid id, long afterVersion) =>
-        _readers.Read(db => Statements.ReadAggregate(db, id, afterVersion));
+        _readers.Read((Statements, id, afterVersion), static (db, s) => s.Statements.ReadAggregate(db, s.id, s.afterVersion));
 
     /// <summary>An aggregate's stored events after a version, read without blocking a thread while the database works.</summary>
     public override ValueTask<IReadOnlyList<Notification>> ReadAggregateAsync(Guid id, long afterVersion, CancellationToken cancellationToken) =>

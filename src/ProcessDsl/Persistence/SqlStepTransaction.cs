@@ -29,10 +29,10 @@ internal sealed class SqlStepTransaction : StepTransaction
 
     /// <summary>An aggregate's stored events after a version, read inside the step's transaction.</summary>
     public override IReadOnlyList<Notification> ReadAggregate(Guid id, long afterVersion) =>
-        Guard(() => _store.Statements.ReadAggregate(Commands, id, afterVersion));
+        Guard((Step: this, id, afterVersion), static s => s.Step._store.Statements.ReadAggregate(s.Step.Commands, s.id, s.afterVersion));
 
     /// <summary>The newest notification id of the application's log, read inside the step's transaction.</summary>
-    public override long MaxNotificationId() => Guard(() => _store.Statements.MaxNotificationId(Commands));
+    public override long MaxNotificationId() => Guard(this, static step => step._store.Statements.MaxNotificationId(step.Commands));
 
     /// <summary>The application's notifications with ids in (after, upTo], read inside the step's transaction.</summary>
     public override IReadOnlyList<Notification> ReadRange(long after, long upTo) => Guard(() => _store.Statements.ReadRange(Commands, after, upTo, null));
@@ -101,11 +101,14 @@ internal sealed class SqlStepTransaction : StepTransaction
         _newTables.Add(type);
     }
 
-    private T Guard<T>(Func<T> read)
+    private T Guard<T>(Func<T> read) => Guard(read, static read => read());
+
+    /// <summary>As <see cref="Guard{T}(Func{T})"/>, with the read's arguments as <paramref name="state"/> (a static lambda allocates no closure).</summary>
+    private T Guard<TState, T>(TState state, Func<TState, T> read)
     {
         try
         {
-            return read();
+            return read(state);
         }
         catch (Exception ex) when (_store.IsTransient(ex))
         {

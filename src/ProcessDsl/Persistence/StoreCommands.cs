@@ -29,9 +29,23 @@ public sealed class StoreCommands : IDisposable
     /// <summary>The statement with this text, created on first use with parameters of the given names and types.</summary>
     public PreparedCommand Prepare(string sql, params (string Name, DbType Type)[] parameters)
     {
-        ArgumentNullException.ThrowIfNull(sql);
         ArgumentNullException.ThrowIfNull(parameters);
-        return Prepare(sql, command =>
+        return Prepare(sql, new ReadOnlySpan<(string Name, DbType Type)>(parameters));
+    }
+
+    /// <summary>
+    /// The statement with this text, created on first use with parameters of the given names and types.
+    /// Allocates nothing when the statement exists (a <c>params</c> span lives on the caller's stack).
+    /// </summary>
+    public PreparedCommand Prepare(string sql, params ReadOnlySpan<(string Name, DbType Type)> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(sql);
+        return _commands.TryGetValue(sql, out var existing) ? existing : Create(sql, parameters.ToArray());
+    }
+
+    /// <summary>Creates a statement with parameters of the given names and types (a method of its own, so only a miss allocates the closure).</summary>
+    private PreparedCommand Create(string sql, (string Name, DbType Type)[] parameters) =>
+        Prepare(sql, command =>
         {
             foreach (var (name, type) in parameters)
             {
@@ -44,7 +58,6 @@ public sealed class StoreCommands : IDisposable
                 command.Parameters.Add(parameter);
             }
         });
-    }
 
     /// <summary>The statement with this text, created on first use and its parameters added by <paramref name="define"/>.</summary>
     public PreparedCommand Prepare(string sql, Action<DbCommand> define)
