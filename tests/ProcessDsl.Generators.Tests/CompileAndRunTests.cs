@@ -134,11 +134,7 @@ public sealed class CompileAndRunTests
             public static partial class Shopping;
             """);
         Assert.Equal("PDSL032", Assert.Single(result.GeneratorDiagnostics).Id);
-        using var image = new MemoryStream();
-        var emit = result.Output.Emit(image);
-        Assert.True(emit.Success, string.Join("\n", emit.Diagnostics));
-        image.Position = 0;
-        using var loaded = new LoadedAssembly(image);
+        using var loaded = Emit(result);
 
         var system = (SystemDefinition)loaded.Assembly.GetType(ns + ".Shopping", throwOnError: true)!.GetProperty("Definition")!.GetValue(null)!;
 
@@ -203,11 +199,7 @@ public sealed class CompileAndRunTests
         var generated = result.Sources.Single(s => s.Key.EndsWith(".Index.Policies.g.cs", StringComparison.Ordinal)).Value;
         var created = System.Text.RegularExpressions.Regex.Matches(generated, @"CreateRowTable<([^>]+)>\(\)").Select(m => m.Groups[1].Value);
         Assert.Equal([$"global::{ns}.CountRow", $"global::{ns}.NameRow", $"global::{ns}.GoneRow"], created);
-        using var image = new MemoryStream();
-        var emit = result.Output.Emit(image);
-        Assert.True(emit.Success, string.Join("\n", emit.Diagnostics));
-        image.Position = 0;
-        using var loaded = new LoadedAssembly(image);
+        using var loaded = Emit(result);
         var system = (SystemDefinition)loaded.Assembly.GetType(ns + ".Indexing", throwOnError: true)!.GetProperty("Definition")!.GetValue(null)!;
         var directory = Directory.CreateTempSubdirectory("processdsl-rowtables-");
         try
@@ -247,6 +239,12 @@ public sealed class CompileAndRunTests
         var result = GeneratorRun.Run(source, Scenario.Replace("{0}", ns, StringComparison.Ordinal));
         Assert.Empty(result.GeneratorDiagnostics);
 
+        return Emit(result);
+    }
+
+    /// <summary>Emits the compilation with the generated sources and loads it.</summary>
+    private static LoadedAssembly Emit(GeneratorRun.Result result)
+    {
         using var image = new MemoryStream();
         var emit = result.Output.Emit(image);
         Assert.True(emit.Success, string.Join("\n", emit.Diagnostics));
