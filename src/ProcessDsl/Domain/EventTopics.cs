@@ -168,13 +168,11 @@ public static class EventTopics
         {
             value = state is null ? entry.Deserialize(notification.State) : entry.DeserializeUpcast(state);
         }
-        catch (Exception ex) when (ex is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
+        catch (Exception ex) when (IsUnreadable(ex))
         {
             throw new EventDeserializationException(notification.Id, notification.Topic, ex.Message, ex);
         }
-        if (value is null) throw new EventDeserializationException(notification.Id, notification.Topic, "the state is JSON null");
-        value.SetOrigin(notification.OriginatorId, notification.OriginatorVersion);
-        return value;
+        return Stamped(notification, value);
     }
 
     /// <summary>
@@ -205,14 +203,23 @@ public static class EventTopics
                     : Upcast(notification, entry);
                 value = state.Deserialize<TEvent>(SerializerOptions);
             }
-            if (value is null) throw new EventDeserializationException(notification.Id, notification.Topic, "the state is JSON null");
-            value.SetOrigin(notification.OriginatorId, notification.OriginatorVersion);
-            return value;
+            return Stamped(notification, value);
         }
-        catch (Exception ex) when (ex is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
+        catch (Exception ex) when (IsUnreadable(ex))
         {
             throw new EventDeserializationException(notification.Id, notification.Topic, ex.Message, ex);
         }
+    }
+
+    /// <summary>What System.Text.Json throws for state that is not a valid event of its type.</summary>
+    private static bool IsUnreadable(Exception ex) => ex is JsonException or NotSupportedException or ArgumentException or InvalidOperationException;
+
+    /// <summary>A deserialised event with the aggregate id and version of its notification's columns; JSON null is an error.</summary>
+    private static TEvent Stamped<TEvent>(Notification notification, TEvent? value) where TEvent : DomainEvent
+    {
+        if (value is null) throw new EventDeserializationException(notification.Id, notification.Topic, "the state is JSON null");
+        value.SetOrigin(notification.OriginatorId, notification.OriginatorVersion);
+        return value;
     }
 
     /// <summary>Parses stored state and runs the steps from its version up to the current one, in order.</summary>
