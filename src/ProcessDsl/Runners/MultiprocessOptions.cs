@@ -23,6 +23,12 @@ public sealed record MultiprocessOptions
     public IReadOnlyList<string>? WorkerArguments { get; init; }
 
     /// <summary>Environment variables set for every worker, in addition to the parent's.</summary>
+    /// <remarks>
+    /// Workers of a program published ReadyToRun run with <c>DOTNET_TieredCompilation=0</c> (its
+    /// precompiled code is used as it is instead of being compiled again in every worker), unless
+    /// <c>DOTNET_TieredCompilation</c> is set here or in the parent's environment, or the program's
+    /// configuration sets <c>TieredCompilation</c>.
+    /// </remarks>
     public IReadOnlyDictionary<string, string>? Environment { get; init; }
 
     /// <summary>The first delay before restarting a worker that exited unexpectedly; doubled on each further restart, up to <see cref="MaxRestartBackoff"/>.</summary>

@@ -104,6 +104,7 @@ public sealed class MultiprocessRunner : Runner
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         if (_options.Environment is { } extra)
             foreach (var (name, value) in extra) environment[name] = value;
+        WorkerRuntime.Configure(environment);
         environment[WorkerSettings.StoreVariable] = _spec;
         environment[WorkerSettings.SettingsVariable] = _settings;
         foreach (var definition in Definition.Applications)
