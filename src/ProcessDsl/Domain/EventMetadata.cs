@@ -73,16 +73,29 @@ public sealed record EventMetadata(string? TraceParent = null, string? TraceStat
     /// <summary>The JSON text stored in the <c>metadata</c> column (computed once).</summary>
     internal string ToJson() => _json ??= Encode();
 
+    // One buffer and writer per thread: a step encodes the metadata of every event it writes, and
+    // only the resulting string need be new.
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic] private static Utf8JsonWriter? t_writer;
+
     private string Encode()
     {
-        var buffer = new ArrayBufferWriter<byte>(128);
-        using (var writer = new Utf8JsonWriter(buffer))
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(256);
+        buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer);
+        writer.Reset(buffer);
+        writer.WriteStartObject();
+        Write(writer);
+        writer.WriteEndObject();
+        writer.Flush();
+        var json = Encoding.UTF8.GetString(buffer.WrittenSpan);
+        if (buffer.Capacity > 16 * 1024)
         {
-            writer.WriteStartObject();
-            Write(writer);
-            writer.WriteEndObject();
+            // A rare large trace state: do not keep its buffer for the life of the thread.
+            t_buffer = null;
+            t_writer = null;
         }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        return json;
     }
 
     /// <summary>Writes the set properties into an open JSON object.</summary>
