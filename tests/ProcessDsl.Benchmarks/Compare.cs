@@ -163,6 +163,10 @@ internal static partial class Compare
         static string F(double v, string format = "N0") => double.IsNaN(v) ? "-" : v.ToString(format, CultureInfo.InvariantCulture);
         static string Met(bool met) => met ? "met" : "**not met**";
         const string Skipped = "skipped: no --postgres given";
+        // Which build of the orders sample ran: its dependencies precompiled (published ReadyToRun) or not.
+        var precompiled = WorkerRuntime.IsPrecompiled(Path.Combine(Path.GetDirectoryName(ordersDll)!, "linq2db.dll"));
+        Console.WriteLine($"Orders program: {ordersDll} ({(precompiled ? "published ReadyToRun" : "built, not precompiled")}).");
+        Console.WriteLine();
         Console.WriteLine("| run | ours | anchor or limit (same run) | ratio | target | load (1 min) |");
         Console.WriteLine("|---|---:|---|---:|---|---|");
         void Line(Row row, string what, string ours, string limit, string ratio, string target) =>

@@ -45,10 +45,16 @@ internal static class WorkerRuntime
     public static bool IsPrecompiled(Assembly assembly)
     {
         ArgumentNullException.ThrowIfNull(assembly);
-        if (string.IsNullOrEmpty(assembly.Location) || !File.Exists(assembly.Location)) return false;
+        return IsPrecompiled(assembly.Location);
+    }
+
+    /// <summary>True when the assembly file at <paramref name="path"/> holds ReadyToRun code (false when there is none or it cannot be read).</summary>
+    public static bool IsPrecompiled(string path)
+    {
+        if (string.IsNullOrEmpty(path) || !File.Exists(path)) return false;
         try
         {
-            using var stream = File.OpenRead(assembly.Location);
+            using var stream = File.OpenRead(path);
             using var reader = new PEReader(stream);
             return reader.PEHeaders.CorHeader is { ManagedNativeHeaderDirectory.Size: > 0 };
         }
