@@ -13,11 +13,13 @@ public sealed class WorkerRuntimeTests
         Assert.Equal("0", Assert.Single(environment, e => e.Key == "DOTNET_TieredCompilation").Value);
     }
 
-    [Fact]
-    public void Workers_of_a_program_built_without_ReadyToRun_keep_the_runtime_default()
+    [Theory]
+    [InlineData(false, false)] // built without ReadyToRun: the runtime's default
+    [InlineData(true, true)] // <TieredCompilation> in the program's configuration is kept
+    public void Workers_keep_the_runtime_default_when_not_precompiled_or_configured_by_the_program(bool precompiled, bool configured)
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        WorkerRuntime.Configure(environment, NoParentVariables, configuredTiering: null, precompiled: false);
+        WorkerRuntime.Configure(environment, NoParentVariables, configuredTiering: configured ? true : null, precompiled);
         Assert.Empty(environment);
     }
 
@@ -38,14 +40,6 @@ public sealed class WorkerRuntimeTests
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         WorkerRuntime.Configure(environment, name => name == variable ? "1" : null, configuredTiering: null, precompiled: true);
-        Assert.Empty(environment);
-    }
-
-    [Fact]
-    public void A_setting_in_the_program_configuration_is_kept()
-    {
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        WorkerRuntime.Configure(environment, NoParentVariables, configuredTiering: true, precompiled: true);
         Assert.Empty(environment);
     }
 
