@@ -327,6 +327,34 @@ public sealed partial class ProcessingTests : IDisposable
     }
 
     [Fact]
+    public void A_step_that_changed_several_aggregates_several_times_leaves_each_whole_in_the_cache()
+    {
+        using var store = Persistence.Sqlite(_dir.Path);
+        var orders = (Orders)new Orders().Open(store);
+        for (var i = 0; i < 12; i++) orders.CreateNewOrder();
+        var books = (Books)new Books().Open(store);
+        var follower = new Follower(books, "Orders", orders.NotificationLog, new ProcessingOptions { MaxBatchSize = 5 });
+
+        Assert.Equal(5, follower.Step().Covered);           // three books opened and noted five times each: one commit
+        var reads = books.Repository.StoreReads;
+        Assert.Equal(5, follower.Step().Covered);           // each book served from what the cache kept of that commit
+        Assert.Equal(2, follower.Step().Covered);
+        Assert.Equal(reads, books.Repository.StoreReads);
+
+        // The later steps built on the cached books: each stored total is its own amount for all 12
+        // orders, so a book given another's events, or too few of its own, would show here (or would
+        // have conflicted at the commit).
+        var fresh = (Books)new Books().Open(Persistence.Sqlite(_dir.Path));
+        for (var i = 0; i < Book.Ids.Length; i++)
+        {
+            var stored = fresh.Repository.Get<Book>(Book.Ids[i]);
+            Assert.Equal(12 * (i + 1), stored.Total);
+            Assert.Equal(1 + 12, stored.Version);
+        }
+        Assert.Equal(3 * (1 + 12), books.NotificationLog.MaxNotificationId);
+    }
+
+    [Fact]
     public void A_step_serves_aggregates_another_instance_created_from_the_events_it_reads_to_catch_up()
     {
         // The multiprocess shape: one instance of Orders takes the commands, another (a worker) runs

@@ -14,7 +14,10 @@ internal sealed class PendingEvents
 
     public List<DomainEvent> DomainEvents { get; }
 
-    /// <summary>Each aggregate with the number of its pending events included here.</summary>
+    /// <summary>
+    /// Each aggregate with the number of its pending events included here, in the order their events
+    /// stand in <see cref="DomainEvents"/> and <see cref="Events"/> (an aggregate's events together).
+    /// </summary>
     public List<(Aggregate Aggregate, int Count)> Counts { get; }
 
     private static readonly PendingEvents s_none = new([], [], []);

@@ -170,15 +170,20 @@ public sealed class Repository
             }
             return;
         }
-        var byAggregate = new Dictionary<Guid, List<DomainEvent>>();
-        foreach (var e in pending.DomainEvents)
+        // Each aggregate's events stand together in the list, in the order of Counts (see
+        // PendingEvents.Of): cut it into one array per aggregate, no map or growing lists needed.
+        var groups = new DomainEvent[pending.Counts.Count][];
+        var offset = 0;
+        for (var i = 0; i < groups.Length; i++)
         {
-            if (!byAggregate.TryGetValue(e.OriginatorId, out var list)) byAggregate[e.OriginatorId] = list = [];
-            list.Add(e);
+            var count = pending.Counts[i].Count;
+            var group = groups[i] = new DomainEvent[count];
+            pending.DomainEvents.CopyTo(offset, group, 0, count);
+            offset += count;
         }
         lock (_lock)
         {
-            foreach (var (id, added) in byAggregate) Add(id, added);
+            foreach (var added in groups) Add(added[0].OriginatorId, added);
             Committed(firstId, lastNotificationId);
         }
     }

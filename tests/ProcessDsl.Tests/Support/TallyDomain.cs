@@ -80,3 +80,41 @@ public sealed partial class RowWriters : ProcessApplication
         else p.Save(new GoodRow { OrderId = e.OriginatorId, Note = "ok" });
     }
 }
+
+/// <summary>A few aggregates, each given several events by one step: exercises remembering a step's commit per aggregate.</summary>
+public sealed partial class Book : Aggregate
+{
+    /// <summary>The ids of the books every order is noted in.</summary>
+    public static readonly Guid[] Ids =
+    [
+        new("0b6f1c9e-3a47-4d8e-9f11-5c2a7e4b6d01"),
+        new("0b6f1c9e-3a47-4d8e-9f11-5c2a7e4b6d02"),
+        new("0b6f1c9e-3a47-4d8e-9f11-5c2a7e4b6d03"),
+    ];
+
+    public sealed record Opened : DomainEvent;
+    public sealed record Noted(Guid OrderId, int Amount) : DomainEvent;
+
+    public int Total { get; private set; }
+
+    public static Book Open(Guid id) => Create<Book>(id, new Opened());
+
+    public void Note(Guid orderId, int amount) => Trigger(new Noted(orderId, amount));
+
+    [Apply] void When(Noted e) => Total += e.Amount;
+}
+
+/// <summary>Notes every new order in each of three books (the book's position + 1 as the amount).</summary>
+public sealed partial class Books : ProcessApplication
+{
+    [Policy(typeof(Order.Created))]
+    void On(Order.Created e, ProcessingEvent processing)
+    {
+        for (var i = 0; i < Book.Ids.Length; i++)
+        {
+            var book = Repository.Contains(Book.Ids[i]) ? Repository.Get<Book>(Book.Ids[i]) : Book.Open(Book.Ids[i]);
+            book.Note(e.OriginatorId, i + 1);
+            processing.Collect(book);
+        }
+    }
+}
