@@ -62,6 +62,7 @@ internal static class CatchUp
         double seconds;
         TimeSpan cpuBefore;
         double serverBefore, clientCpu, serverCpu;
+        long allocatedBefore, allocated;
         {
             var store = Open();
             try
@@ -70,11 +71,13 @@ internal static class CatchUp
                 await using var runner = new MultiThreadedRunner(projection ? ProjectionCatchUpSystem.Definition : CatchUpSystem.Definition, store, options);
                 var clock = Stopwatch.StartNew();
                 cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+                allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
                 serverBefore = ServerCpuSeconds();
                 await runner.StartAsync();
                 await runner.WaitUntilIdleAsync(TimeSpan.FromHours(1));
                 seconds = clock.Elapsed.TotalSeconds;
                 clientCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+                allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
                 serverCpu = ServerCpuSeconds() - serverBefore;
                 var copies = projection ? runner.Get<Indexer>().Query<ItemRow>().LongCount() : runner.Get<Copier>().NotificationLog.MaxNotificationId;
                 if (copies != events) throw new InvalidOperationException($"expected {events} {(projection ? "rows" : "copies")}, found {copies}");
@@ -88,7 +91,7 @@ internal static class CatchUp
         var peakFollower = PeakWorkingSetMb();
         var peak = Math.Max(peakRecording, peakFollower);
         var line = FormattableString.Invariant(
-            $"store={storeSpec.Split(':')[0]} follower={(projection ? "rows" : "events")} events={events} batch_size={batchSize} record_seconds={recordSeconds:F3} seconds={seconds:F3} events_per_s={events / seconds:F0} follower_client_cpu_us_per_event={clientCpu * 1e6 / events:F1}");
+            $"store={storeSpec.Split(':')[0]} follower={(projection ? "rows" : "events")} events={events} batch_size={batchSize} record_seconds={recordSeconds:F3} seconds={seconds:F3} events_per_s={events / seconds:F0} follower_client_cpu_us_per_event={clientCpu * 1e6 / events:F1} follower_allocated_bytes_per_event={(double)allocated / events:F0}");
         if (!memory && !storeSpec.StartsWith("sqlite:", StringComparison.Ordinal) && serverCpu > 0)
             line += FormattableString.Invariant($" follower_local_postgres_cpu_us_per_event={serverCpu * 1e6 / events:F1}");
 
