@@ -159,6 +159,7 @@ public static class EventTopics
     public static DomainEvent Deserialize(Notification notification)
     {
         ArgumentNullException.ThrowIfNull(notification);
+        if (TakeDecoded<DomainEvent>(notification) is { } ready) return ready;
         if (!s_byTopic.TryGetValue(notification.Topic, out var entry))
             throw new EventDeserializationException(notification.Id, notification.Topic,
                 "no event type is registered for this topic (was the event class renamed or removed? pin its old name with [Topic(\"...\")])");
@@ -187,6 +188,7 @@ public static class EventTopics
     public static TEvent Deserialize<TEvent>(Notification notification) where TEvent : DomainEvent
     {
         ArgumentNullException.ThrowIfNull(notification);
+        if (TakeDecoded<TEvent>(notification) is { } ready) return ready;
         var entry = Registered<TEvent>.Entry;
         try
         {
@@ -209,6 +211,44 @@ public static class EventTopics
         {
             throw new EventDeserializationException(notification.Id, notification.Topic, ex.Message, ex);
         }
+    }
+
+    // The event of the notification being dispatched on this thread, when it was deserialised ahead
+    // (a follower decodes the batch it reads ahead on the reading thread): taken once, by reference.
+    [ThreadStatic] private static Notification? t_decodedFor;
+    [ThreadStatic] private static DomainEvent? t_decoded;
+
+    /// <summary>
+    /// Makes <paramref name="decoded"/> (deserialised earlier from <paramref name="notification"/>)
+    /// what the next <see cref="Deserialize{TEvent}"/> of that same notification object on this thread
+    /// returns, once, until the scope is disposed. A null event sets nothing.
+    /// </summary>
+    internal static DecodedScope Decoded(Notification notification, DomainEvent? decoded)
+    {
+        if (decoded is null) return default;
+        var scope = new DecodedScope(t_decodedFor, t_decoded, set: true);
+        t_decodedFor = notification;
+        t_decoded = decoded;
+        return scope;
+    }
+
+    /// <summary>Puts back what was decoded ahead before <see cref="Decoded"/> (nothing, outside a dispatch).</summary>
+    internal readonly struct DecodedScope(Notification? previousFor, DomainEvent? previous, bool set) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (!set) return;
+            t_decodedFor = previousFor;
+            t_decoded = previous;
+        }
+    }
+
+    private static TEvent? TakeDecoded<TEvent>(Notification notification) where TEvent : DomainEvent
+    {
+        if (t_decoded is not TEvent ready || !ReferenceEquals(t_decodedFor, notification)) return null;
+        t_decoded = null;
+        t_decodedFor = null;
+        return ready;
     }
 
     /// <summary>What System.Text.Json throws for state that is not a valid event of its type.</summary>

@@ -27,7 +27,7 @@ internal sealed class Follower
     private TimeSpan _longestCommit;
 
     /// <summary>The read of the batch after the one being processed, started before its step (see <see cref="ReadsAhead"/>).</summary>
-    private sealed record ReadAhead(long After, int Limit, Task<NotificationBatch> Read);
+    private sealed record ReadAhead(long After, int Limit, Task<(NotificationBatch Batch, DomainEvent?[]? Decoded)> Read);
 
     public Follower(ProcessApplication application, string upstream, INotificationLog upstreamLog, ProcessingOptions options)
     {
@@ -197,7 +197,7 @@ internal sealed class Follower
         // After a commit failed for a reason that is not a passing fault, go one event at a time
         // through that batch, so the failure is pinned to the event that causes it.
         var limit = position < _isolateUntil ? 1 : _options.MaxBatchSize;
-        var batch = Read(position, limit);
+        var (batch, decoded) = Read(position, limit);
         if (batch.Position <= position) return new StepResult(0, CaughtUp: true);
         if (batch.Items.Count == 0 && DefersTrackingOnlySteps)
         {
@@ -214,7 +214,7 @@ internal sealed class Follower
         StepFailure? failure = null;
         while (true)
         {
-            var (failedAt, error) = RunAndCommit(items, count, position, newPosition, cancellationToken);
+            var (failedAt, error) = RunAndCommit(items, decoded, count, position, newPosition, cancellationToken);
             if (failedAt < 0) break;
             // Nothing of the failed run is stored. Commit what came before the failing event, from a
             // run of its own (policies are deterministic); if that run fails earlier, that event is
@@ -236,24 +236,55 @@ internal sealed class Follower
     /// a closure where its variables' scope starts, and may merge a block's scope into its method's).
     /// </summary>
     private void ReadAheadFrom(long after, int limit) =>
-        _next = new ReadAhead(after, limit, Observed(Task.Run(() => UpstreamLog.Select(after, limit, _application.HandledTopics), CancellationToken.None)));
+        _next = new ReadAhead(after, limit, Observed(Task.Run(() =>
+        {
+            var batch = UpstreamLog.Select(after, limit, _application.HandledTopics);
+            return (batch, Decode(batch.Items));
+        }, CancellationToken.None)));
+
+    /// <summary>
+    /// The events of a batch read ahead, deserialised on the reading thread while the current step
+    /// runs, so the step that takes the batch finds them ready (see <see cref="EventTopics.Decoded"/>).
+    /// Null for an item that does not decode here (a topic no policy handles, state that does not
+    /// read): the policy's dispatch then deserialises it as usual, and reports what is wrong.
+    /// </summary>
+    private DomainEvent?[]? Decode(IReadOnlyList<Notification> items)
+    {
+        var handled = _application.HandledTopics;
+        if (items.Count == 0 || handled.Count == 0) return null;
+        var decoded = new DomainEvent?[items.Count];
+        for (var i = 0; i < items.Count; i++)
+        {
+            var item = items[i];
+            if (!handled.Contains(item.Topic)) continue;
+            try
+            {
+                decoded[i] = EventTopics.Deserialize(item);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Left to the dispatch, which deserialises it again and reports the error in the step.
+            }
+        }
+        return decoded;
+    }
 
     /// <summary>The batch after <paramref name="position"/>: the one read ahead when it starts there, else read now.</summary>
-    private NotificationBatch Read(long position, int limit)
+    private (NotificationBatch Batch, DomainEvent?[]? Decoded) Read(long position, int limit)
     {
         if (_next is { } next)
         {
             _next = null;
             if (next.After == position && next.Limit == limit) return next.Read.GetAwaiter().GetResult();
         }
-        return UpstreamLog.Select(position, limit, _application.HandledTopics);
+        return (UpstreamLog.Select(position, limit, _application.HandledTopics), null);
     }
 
     /// <summary>
     /// Observes a read ahead's failure whether or not a step uses it (a batch no step uses is simply
     /// dropped, and one still running when the runner stops may fail on its closed store).
     /// </summary>
-    private static Task<NotificationBatch> Observed(Task<NotificationBatch> read)
+    private static Task<T> Observed<T>(Task<T> read)
     {
         read.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return read;
@@ -264,7 +295,7 @@ internal sealed class Follower
     /// with the position moved to <paramref name="newPosition"/>; or, when a policy throws, rolls
     /// everything back and returns which one failed.
     /// </summary>
-    private (int FailedAt, Exception? Error) RunAndCommit(IReadOnlyList<Notification> items, int count, long position, long newPosition, CancellationToken cancellationToken)
+    private (int FailedAt, Exception? Error) RunAndCommit(IReadOnlyList<Notification> items, DomainEvent?[]? decoded, int count, long position, long newPosition, CancellationToken cancellationToken)
     {
         PendingEvents pending;
         long last;
@@ -277,7 +308,11 @@ internal sealed class Follower
                 {
                     try
                     {
-                        Process(scope, items[i]);
+                        // An event decoded ahead is used once: a run of the step again (after a
+                        // failure) deserialises afresh, as the first run did not see it changed.
+                        var ready = decoded?[i];
+                        if (ready is not null) decoded![i] = null;
+                        Process(scope, items[i], ready);
                     }
                     catch (Exception ex)
                     {
@@ -388,13 +423,14 @@ internal sealed class Follower
     /// Runs the policy of one upstream event in the step, as its cause (the events it records are
     /// linked to it) and, when someone listens, inside its processing activity.
     /// </summary>
-    private void Process(ProcessingScope scope, Notification notification)
+    private void Process(ProcessingScope scope, Notification notification, DomainEvent? decoded = null)
     {
         var activity = ProcessDslTelemetry.StartProcessing(Application, Upstream, notification, out var previous);
         try
         {
             scope.Processing(Upstream, notification, activity?.Context ?? default);
-            _application.Dispatch(notification, new ProcessingEvent(scope, Upstream, notification));
+            using (EventTopics.Decoded(notification, decoded))
+                _application.Dispatch(notification, new ProcessingEvent(scope, Upstream, notification));
         }
         catch (Exception ex)
         {
