@@ -308,8 +308,8 @@ internal sealed class Follower
                 {
                     try
                     {
-                        // An event decoded ahead is used once: a run of the step again (after a
-                        // failure) deserialises afresh, as the first run did not see it changed.
+                        // An event decoded ahead is used once: a second run of the step (after a
+                        // failure) deserialises afresh, so no policy gets an object an earlier run had.
                         var ready = decoded?[i];
                         if (ready is not null) decoded![i] = null;
                         Process(scope, items[i], ready);
