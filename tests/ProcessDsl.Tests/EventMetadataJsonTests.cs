@@ -20,4 +20,28 @@ public sealed class EventMetadataJsonTests
         Assert.Equal(second, EventMetadata.FromJson(new EventMetadata(CorrelationId: "order-\"2\"").ToJson()));
         Assert.Equal(first, EventMetadata.FromJson(new EventMetadata(first.TraceParent, null, "order-1", "orders:1").ToJson()));
     }
+
+    [Fact]
+    public void Metadata_put_together_directly_is_the_text_the_JSON_writer_writes_for_every_character()
+    {
+        // Every ASCII character and a few beyond, in each field alone and in all four: plain values
+        // take the direct path, the others the writer; both must give the same text.
+        var characters = Enumerable.Range(0, 128).Select(c => (char)c).Concat(['é', '€', '\u2028', '中']);
+        foreach (var c in characters)
+        {
+            var value = "a" + c + "z";
+            foreach (var metadata in new[]
+            {
+                new EventMetadata(TraceParent: value), new EventMetadata(TraceState: value),
+                new EventMetadata(CorrelationId: value), new EventMetadata(CausationId: value),
+                new EventMetadata(value, value, value, value), new EventMetadata(null, value, null, value),
+            })
+            {
+                var direct = metadata.ToJson();
+                Assert.Equal(new EventMetadata(metadata.TraceParent, metadata.TraceState, metadata.CorrelationId, metadata.CausationId).EncodeWithWriter(), direct);
+                Assert.Equal(metadata, EventMetadata.FromJson(direct));
+            }
+        }
+        Assert.Equal("{}", new EventMetadata().ToJson());
+    }
 }

@@ -78,7 +78,59 @@ public sealed record EventMetadata(string? TraceParent = null, string? TraceStat
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
-    private string Encode()
+    // Printable ASCII that System.Text.Json's default encoder writes as it is (it escapes the quote,
+    // the backslash and the HTML-sensitive & ' + < > `, control characters and anything non-ASCII).
+    private static readonly SearchValues<char> s_plain = SearchValues.Create(
+        " !#$%()*,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_abcdefghijklmnopqrstuvwxyz{|}~");
+
+    private static bool IsPlain(string? value) => value is null || !value.AsSpan().ContainsAnyExcept(s_plain);
+
+    private string Encode() =>
+        IsPlain(TraceParent) && IsPlain(TraceState) && IsPlain(CorrelationId) && IsPlain(CausationId) ? EncodePlain() : EncodeWithWriter();
+
+    /// <summary>
+    /// The JSON of values that need no escaping (the usual case: ids and trace context), put
+    /// together directly; the same text <see cref="EncodeWithWriter"/> writes for them.
+    /// </summary>
+    private string EncodePlain()
+    {
+        const string TraceParentName = "\"traceparent\":\"", TraceStateName = "\"tracestate\":\"",
+            CorrelationName = "\"correlationId\":\"", CausationName = "\"causationId\":\"";
+        var length = 2;
+        var fields = 0;
+        void Count(string? value, string name)
+        {
+            if (value is null) return;
+            length += name.Length + value.Length + 1 + (fields++ > 0 ? 1 : 0);
+        }
+        Count(TraceParent, TraceParentName);
+        Count(TraceState, TraceStateName);
+        Count(CorrelationId, CorrelationName);
+        Count(CausationId, CausationName);
+        return string.Create(length, this, static (span, metadata) =>
+        {
+            var at = 0;
+            span[at++] = '{';
+            void Put(Span<char> span, ref int at, string? value, string name)
+            {
+                if (value is null) return;
+                if (at > 1) span[at++] = ',';
+                name.CopyTo(span[at..]);
+                at += name.Length;
+                value.CopyTo(span[at..]);
+                at += value.Length;
+                span[at++] = '"';
+            }
+            Put(span, ref at, metadata.TraceParent, TraceParentName);
+            Put(span, ref at, metadata.TraceState, TraceStateName);
+            Put(span, ref at, metadata.CorrelationId, CorrelationName);
+            Put(span, ref at, metadata.CausationId, CausationName);
+            span[at] = '}';
+        });
+    }
+
+    /// <summary>The JSON as System.Text.Json writes it (any values; escapes what needs escaping).</summary>
+    internal string EncodeWithWriter()
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(256);
         buffer.ResetWrittenCount();
