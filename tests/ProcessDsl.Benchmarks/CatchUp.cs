@@ -25,6 +25,7 @@ internal static class CatchUp
         using var scratch = freshDatabase && storeSpec.StartsWith(Postgres, StringComparison.Ordinal) ? PostgresScratch.Create(storeSpec[Postgres.Length..]) : null;
         if (scratch is not null) storeSpec = Postgres + scratch.ConnectionString;
         var memory = storeSpec == "memory";
+        var postgres = storeSpec.StartsWith(Postgres, StringComparison.Ordinal);
         // The in-memory store lives in the process: recording and following share one instance.
         var shared = memory ? StoreSpec.Open(storeSpec) : null;
         Persistence Open() => shared ?? StoreSpec.Open(storeSpec);
@@ -48,7 +49,7 @@ internal static class CatchUp
             }
         }
         var recordSeconds = recordClock.Elapsed.TotalSeconds;
-        if (storeSpec.StartsWith(Postgres, StringComparison.Ordinal))
+        if (postgres)
         {
             // As compare does for Marten (its --analyze): statistics on the new rows before the clock.
             // Without them the planner takes the range read for uncorrelated with the heap and sorts
@@ -69,16 +70,17 @@ internal static class CatchUp
             {
                 var options = new RunnerOptions { Processing = new ProcessingOptions { MaxBatchSize = batchSize } };
                 await using var runner = new MultiThreadedRunner(projection ? ProjectionCatchUpSystem.Definition : CatchUpSystem.Definition, store, options);
-                var clock = Stopwatch.StartNew();
+                // The readings before the clock starts: the server's is a walk of /proc, and only on PostgreSQL.
+                serverBefore = postgres ? ServerCpuSeconds() : 0;
                 cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
                 allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-                serverBefore = ServerCpuSeconds();
+                var clock = Stopwatch.StartNew();
                 await runner.StartAsync();
                 await runner.WaitUntilIdleAsync(TimeSpan.FromHours(1));
                 seconds = clock.Elapsed.TotalSeconds;
                 clientCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
                 allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
-                serverCpu = ServerCpuSeconds() - serverBefore;
+                serverCpu = postgres ? ServerCpuSeconds() - serverBefore : 0;
                 var copies = projection ? runner.Get<Indexer>().Query<ItemRow>().LongCount() : runner.Get<Copier>().NotificationLog.MaxNotificationId;
                 if (copies != events) throw new InvalidOperationException($"expected {events} {(projection ? "rows" : "copies")}, found {copies}");
                 await runner.StopAsync();
@@ -92,7 +94,7 @@ internal static class CatchUp
         var peak = Math.Max(peakRecording, peakFollower);
         var line = FormattableString.Invariant(
             $"store={storeSpec.Split(':')[0]} follower={(projection ? "rows" : "events")} events={events} batch_size={batchSize} record_seconds={recordSeconds:F3} seconds={seconds:F3} events_per_s={events / seconds:F0} follower_client_cpu_us_per_event={clientCpu * 1e6 / events:F1} follower_allocated_bytes_per_event={(double)allocated / events:F0}");
-        if (!memory && !storeSpec.StartsWith("sqlite:", StringComparison.Ordinal) && serverCpu > 0)
+        if (postgres && serverCpu > 0)
             line += FormattableString.Invariant($" follower_local_postgres_cpu_us_per_event={serverCpu * 1e6 / events:F1}");
 
         if (raw && storeSpec.StartsWith("sqlite:", StringComparison.Ordinal))
