@@ -1,25 +1,26 @@
 namespace ProcessDsl.Tests;
 
-/// <summary>Workers of a program published ReadyToRun run with tiered compilation off, unless something already says how to compile.</summary>
+/// <summary>Workers run with tiered compilation off, unless something already says how to compile.</summary>
 public sealed class WorkerRuntimeTests
 {
     private static readonly Func<string, string?> NoParentVariables = _ => null;
 
     [Fact]
-    public void Workers_of_a_precompiled_program_get_tiered_compilation_off()
+    public void Workers_get_tiered_compilation_off()
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        WorkerRuntime.Configure(environment, NoParentVariables, configuredTiering: null, precompiled: true);
+        WorkerRuntime.Configure(environment, NoParentVariables, configuredTiering: null);
         Assert.Equal("0", Assert.Single(environment, e => e.Key == "DOTNET_TieredCompilation").Value);
     }
 
     [Theory]
-    [InlineData(false, false)] // built without ReadyToRun: the runtime's default
-    [InlineData(true, true)] // <TieredCompilation> in the program's configuration is kept
-    public void Workers_keep_the_runtime_default_when_not_precompiled_or_configured_by_the_program(bool precompiled, bool configured)
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Workers_keep_what_the_program_configures(bool tiered)
     {
+        // <TieredCompilation> in the program's project (its runtimeconfig.json), either way.
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        WorkerRuntime.Configure(environment, NoParentVariables, configuredTiering: configured ? true : null, precompiled);
+        WorkerRuntime.Configure(environment, NoParentVariables, configuredTiering: tiered);
         Assert.Empty(environment);
     }
 
@@ -29,7 +30,7 @@ public sealed class WorkerRuntimeTests
     public void A_setting_given_for_the_workers_wins(string variable)
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal) { [variable] = "1" };
-        WorkerRuntime.Configure(environment, NoParentVariables, configuredTiering: null, precompiled: true);
+        WorkerRuntime.Configure(environment, NoParentVariables, configuredTiering: null);
         Assert.Equal("1", Assert.Single(environment).Value);
     }
 
@@ -39,7 +40,7 @@ public sealed class WorkerRuntimeTests
     public void A_setting_in_the_parent_environment_is_left_to_the_workers_to_inherit(string variable)
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        WorkerRuntime.Configure(environment, name => name == variable ? "1" : null, configuredTiering: null, precompiled: true);
+        WorkerRuntime.Configure(environment, name => name == variable ? "1" : null, configuredTiering: null);
         Assert.Empty(environment);
     }
 

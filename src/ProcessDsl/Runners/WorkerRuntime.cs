@@ -4,15 +4,16 @@ using System.Reflection.PortableExecutable;
 namespace ProcessDsl;
 
 /// <summary>
-/// The runtime settings a multiprocess runner gives its workers. A program published ReadyToRun
-/// (<c>dotnet publish -p:PublishReadyToRun=true</c>) carries precompiled code for its dependencies; with
-/// tiered compilation on, every worker still recompiles the hot methods of that code on a background
-/// thread, and on a small machine those compilations take the cores the work needs (measured in
-/// docs/benchmarks.md, "Multiprocess workers of a precompiled program"). So workers of a precompiled
-/// program run with tiered compilation off: precompiled code as it is, anything else compiled once,
-/// optimised. A program built without ReadyToRun keeps tiered compilation (compiling everything fully
-/// optimised at start would be slower), as does any program whose configuration or environment
-/// already says how to compile.
+/// The runtime settings a multiprocess runner gives its workers: tiered compilation off. A worker
+/// is a long-lived process that runs the same few hot paths (read a batch, run the policies, commit)
+/// from its first step on; with tiered compilation on, it first runs them as quickly compiled code
+/// and then compiles each of them again, optimised, on a background thread, as every other worker
+/// does at the same time. On a small machine those compilations take the cores the work needs.
+/// With it off, each method is compiled once, optimised, when first called, and precompiled code
+/// (the framework's, or all of a program published ReadyToRun) is used as it is. The price is a
+/// slower start of each worker, before it takes its first step (measured in docs/benchmarks.md,
+/// "Workers compile once"). A program whose configuration or environment already says how to
+/// compile keeps its choice.
 /// </summary>
 internal static class WorkerRuntime
 {
@@ -23,24 +24,23 @@ internal static class WorkerRuntime
     /// Adds the worker runtime settings to <paramref name="environment"/> (the variables the workers
     /// get in addition to the parent's), unless the caller's or the parent's settings decide already.
     /// </summary>
-    public static void Configure(IDictionary<string, string> environment, Func<string, string?> parentVariable, object? configuredTiering, bool precompiled)
+    public static void Configure(IDictionary<string, string> environment, Func<string, string?> parentVariable, object? configuredTiering)
     {
         ArgumentNullException.ThrowIfNull(environment);
         ArgumentNullException.ThrowIfNull(parentVariable);
         if (environment.ContainsKey(TieredCompilationVariable) || environment.ContainsKey("COMPlus_TieredCompilation")) return;
         if (parentVariable(TieredCompilationVariable) is not null || parentVariable("COMPlus_TieredCompilation") is not null) return;
         if (configuredTiering is not null) return; // <TieredCompilation> in the project (runtimeconfig.json)
-        if (precompiled) environment[TieredCompilationVariable] = "0";
+        environment[TieredCompilationVariable] = "0";
     }
 
     /// <summary>Configures <paramref name="environment"/> for this process's program.</summary>
     public static void Configure(IDictionary<string, string> environment) =>
-        Configure(environment, System.Environment.GetEnvironmentVariable, AppContext.GetData("System.Runtime.TieredCompilation"), IsPrecompiled(typeof(LinqToDB.Data.DataConnection).Assembly));
+        Configure(environment, System.Environment.GetEnvironmentVariable, AppContext.GetData("System.Runtime.TieredCompilation"));
 
     /// <summary>
-    /// True when the assembly's file holds ReadyToRun code. LinqToDB's is the one asked: its package
-    /// ships IL only, so precompiled code in it means the program was published ReadyToRun, and it is
-    /// what a worker spends most of its start-up compiling.
+    /// True when the assembly's file holds ReadyToRun code. Asked of LinqToDB's assembly, it tells a
+    /// program published ReadyToRun: that package ships IL only (the benchmark harness reports it).
     /// </summary>
     public static bool IsPrecompiled(Assembly assembly)
     {
