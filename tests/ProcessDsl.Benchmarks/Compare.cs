@@ -15,7 +15,8 @@ namespace ProcessDsl.Benchmarks;
 /// runner beside the multi-threaded one; the catch-up follower beside the raw insert rate of the same
 /// rows (on PostgreSQL also a follower writing one projection row per event, beside Marten's async
 /// daemon doing the same work on the same server when benchmarks/MartenCatchUp is built); the in-memory run at steady
-/// state (after 30,000 warm-up orders, beside Python on as many orders) and the SQLite multi-threaded run warm,
+/// state (after 30,000 warm-up orders, beside Python on as many orders), the SQLite multi-threaded run warm
+/// and both PostgreSQL runs warm (after 4,000 warm-up orders, beside the same round's pgbench),
 /// each with this process's managed allocations per order; once, after the rounds,
 /// a follower over a million events and its peak working set. Prints the medians of the rounds, each ratio, its target, and the 1-minute load average during each row.
 /// </summary>
@@ -31,6 +32,12 @@ internal static partial class Compare
 
     /// <summary>Orders the warm SQLite multi-threaded row places before its clock.</summary>
     private const int SqliteWarmup = 3000;
+
+    /// <summary>
+    /// Orders the PostgreSQL rows after warm-up place before their clock: as many as they time, so
+    /// that each application's steps have run past the runtime's recompilation of their hot methods.
+    /// </summary>
+    private const int PostgresWarmup = 4000;
 
     /// <summary>Measurements of one table row, by metric, one per round; and the load after each.</summary>
     private sealed class Row(string name)
@@ -68,6 +75,8 @@ internal static partial class Compare
         var sqliteMultiWarm = new Row($"SQLite files, multi-threaded, 1 caller, after {SqliteWarmup:N0} warm-up orders");
         var pgMulti = new Row($"PostgreSQL, multi-threaded, {PostgresCallers} callers");
         var pgMultiprocess = new Row($"PostgreSQL, multiprocess, {PostgresCallers} callers");
+        var pgMultiWarm = new Row($"PostgreSQL, multi-threaded, {PostgresCallers} callers, after {PostgresWarmup:N0} warm-up orders");
+        var pgMultiprocessWarm = new Row($"PostgreSQL, multiprocess, {PostgresCallers} callers, after {PostgresWarmup:N0} warm-up orders");
         var catchUpSqlite = new Row("catch-up, SQLite files");
         var catchUpPg = new Row("catch-up, PostgreSQL");
         var catchUpPgRows = new Row("catch-up, PostgreSQL, one projection row per event");
@@ -114,10 +123,12 @@ internal static partial class Compare
             {
                 var tps = PgbenchCommitsPerSecond(pgbench, postgres, PostgresCallers, NewDirectory(directory, round));
                 pgMulti.Add("pgbench", tps);
-                foreach (var (row, runner) in new[] { (pgMulti, "multi"), (pgMultiprocess, "multiprocess") })
+                pgMultiWarm.Add("pgbench", tps);
+                foreach (var (row, runner, warmup) in new[] { (pgMulti, "multi", 0), (pgMultiprocess, "multiprocess", 0), (pgMultiWarm, "multi", PostgresWarmup), (pgMultiprocessWarm, "multiprocess", PostgresWarmup) })
                 {
                     using var scratch = PostgresScratch.Create(postgres);
                     var ours = Values(await RunProcessAsync("dotnet", [ordersDll, "--no-progress", "--orders", pgOrders.ToString(CultureInfo.InvariantCulture),
+                        "--warmup", warmup.ToString(CultureInfo.InvariantCulture),
                         "--runner", runner, "--callers", PostgresCallers.ToString(CultureInfo.InvariantCulture), "--store", "postgres:" + scratch.ConnectionString]));
                     row.Add("ours", ours["events_per_s"]);
                     Done(row, round, FormattableString.Invariant($"ours {ours["events_per_s"]:F0} ev/s{(runner == "multi" ? $", pgbench {tps:F0} commits/s" : "")}"));
@@ -193,18 +204,19 @@ internal static partial class Compare
                     $"**{F(o / a, "F2")}x**; {F(o / 5 / c, "F2")} orders/commit", $">= 10x: {Met(o / a >= 10)}; >= 0.5 orders/commit: {Met(o / 5 / c >= 0.5)}");
             }
         }
-        if (postgres is null)
+        foreach (var (multi, multiprocess, note) in new[] { (pgMulti, pgMultiprocess, ""), (pgMultiWarm, pgMultiprocessWarm, ", same round") })
         {
-            Line(pgMulti, $"{pgOrders:N0} orders", Skipped, "-", "-", ">= 0.5 orders per pgbench commit");
-            Line(pgMultiprocess, $"{pgOrders:N0} orders", Skipped, "-", "-", ">= 1.0x the multi-threaded runner");
-        }
-        else
-        {
-            var (o, t) = (pgMulti["ours"], pgMulti["pgbench"]);
-            Line(pgMulti, $"{pgOrders:N0} orders", $"{F(o)} events/s ({F(o / 5)} orders/s)", $"pgbench, {PostgresCallers} clients: {F(t)} one-row commits/s",
+            if (postgres is null)
+            {
+                Line(multi, $"{pgOrders:N0} orders", Skipped, "-", "-", ">= 0.5 orders per pgbench commit");
+                Line(multiprocess, $"{pgOrders:N0} orders", Skipped, "-", "-", ">= 1.0x the multi-threaded runner");
+                continue;
+            }
+            var (o, t) = (multi["ours"], multi["pgbench"]);
+            Line(multi, $"{pgOrders:N0} orders", $"{F(o)} events/s ({F(o / 5)} orders/s)", $"pgbench, {PostgresCallers} clients: {F(t)} one-row commits/s{note}",
                 $"**{F(o / 5 / t, "F2")} orders/commit**", $">= 0.5: {Met(o / 5 / t >= 0.5)}");
-            var m = pgMultiprocess["ours"];
-            Line(pgMultiprocess, $"{pgOrders:N0} orders", $"{F(m)} events/s", $"multi-threaded runner above: {F(o)} events/s",
+            var m = multiprocess["ours"];
+            Line(multiprocess, $"{pgOrders:N0} orders", $"{F(m)} events/s", $"multi-threaded runner above: {F(o)} events/s",
                 $"**{F(m / o, "F2")}x**", $">= 1.0x: {Met(m / o >= 1)}");
         }
         {
@@ -237,7 +249,7 @@ internal static partial class Compare
             $"(median of {rounds} interleaved rounds, each figure from its own process; 5 stored events per order; load {Load()} at the end)"));
         Console.WriteLine();
         Console.WriteLine("Rounds:");
-        foreach (var row in new[] { memorySingle, memoryWarm, sqliteSingle, sqliteMulti, sqliteMultiWarm, pgMulti, pgMultiprocess, catchUpSqlite, catchUpPg, catchUpPgRows, follower }.Where(r => r.Values.Count > 0))
+        foreach (var row in new[] { memorySingle, memoryWarm, sqliteSingle, sqliteMulti, sqliteMultiWarm, pgMulti, pgMultiprocess, pgMultiWarm, pgMultiprocessWarm, catchUpSqlite, catchUpPg, catchUpPgRows, follower }.Where(r => r.Values.Count > 0))
             Console.WriteLine($"- {row.Name}: " + string.Join("; ", row.Values.Select(kv => $"{kv.Key} " + string.Join(" / ", kv.Value.Select(v => F(v))))) +
                 $"; load {string.Join(" / ", row.Loads.Select(l => F(l, "F1")))}");
         return 0;
