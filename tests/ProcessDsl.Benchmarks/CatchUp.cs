@@ -22,10 +22,10 @@ internal static class CatchUp
         Directory.CreateDirectory(directory);
         const string Postgres = "postgres:";
         storeSpec ??= "sqlite:" + directory;
-        using var scratch = freshDatabase && storeSpec.StartsWith(Postgres, StringComparison.Ordinal) ? PostgresScratch.Create(storeSpec[Postgres.Length..]) : null;
+        var postgres = storeSpec.StartsWith(Postgres, StringComparison.Ordinal);
+        using var scratch = freshDatabase && postgres ? PostgresScratch.Create(storeSpec[Postgres.Length..]) : null;
         if (scratch is not null) storeSpec = Postgres + scratch.ConnectionString;
         var memory = storeSpec == "memory";
-        var postgres = storeSpec.StartsWith(Postgres, StringComparison.Ordinal);
         // The in-memory store lives in the process: recording and following share one instance.
         var shared = memory ? StoreSpec.Open(storeSpec) : null;
         Persistence Open() => shared ?? StoreSpec.Open(storeSpec);

@@ -180,6 +180,9 @@ public sealed class MultiprocessTests : IDisposable
         var orders = runner.Get<Orders>();
         var id = orders.CreateNewOrder();
         await runner.WaitUntilIdleAsync(Idle); // every worker is up
+        // The runtime settings workers get here (tiered compilation off, unless this process says how to compile).
+        var runtime = new Dictionary<string, string>(StringComparer.Ordinal);
+        WorkerRuntime.Configure(runtime);
         foreach (var worker in runner.Workers)
         {
             var commandLine = File.ReadAllText($"/proc/{worker.ProcessId}/cmdline").Replace('\0', ' ');
@@ -188,17 +191,11 @@ public sealed class MultiprocessTests : IDisposable
             Assert.DoesNotContain("sqlite", commandLine);
             var environment = File.ReadAllText($"/proc/{worker.ProcessId}/environ").Split('\0');
             Assert.Contains("PROCESSDSL_WORKER_STORE=" + _store.ShareableSpec, environment);
-            // Workers compile each method once, optimised (WorkerRuntime), unless this process says how to compile.
-            if (WorkerRuntimeDecided()) Assert.Contains("DOTNET_TieredCompilation=0", environment);
+            foreach (var (name, value) in runtime) Assert.Contains($"{name}={value}", environment);
         }
         OrdersChecks.AllReservedAndPaidExactlyOnce(runner, [id]);
         await runner.StopAsync();
     }
-
-    private static bool WorkerRuntimeDecided() =>
-        System.Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") is null
-        && System.Environment.GetEnvironmentVariable("COMPlus_TieredCompilation") is null
-        && AppContext.GetData("System.Runtime.TieredCompilation") is null;
 
     [Fact]
     public async Task Workers_get_the_runners_processing_options()

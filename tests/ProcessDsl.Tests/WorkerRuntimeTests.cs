@@ -48,8 +48,8 @@ public sealed class WorkerRuntimeTests
     public void Precompiled_assemblies_are_told_from_IL_only_ones()
     {
         // The shared framework ships ReadyToRun; packages such as LinqToDB and this test assembly are IL only.
-        Assert.True(WorkerRuntime.IsPrecompiled(typeof(object).Assembly));
-        Assert.False(WorkerRuntime.IsPrecompiled(typeof(LinqToDB.Data.DataConnection).Assembly));
-        Assert.False(WorkerRuntime.IsPrecompiled(typeof(WorkerRuntimeTests).Assembly));
+        Assert.True(WorkerRuntime.IsPrecompiled(typeof(object).Assembly.Location));
+        Assert.False(WorkerRuntime.IsPrecompiled(typeof(LinqToDB.Data.DataConnection).Assembly.Location));
+        Assert.False(WorkerRuntime.IsPrecompiled(typeof(WorkerRuntimeTests).Assembly.Location));
     }
 }

@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Reflection.PortableExecutable;
 
 namespace ProcessDsl;
@@ -39,16 +38,10 @@ internal static class WorkerRuntime
         Configure(environment, System.Environment.GetEnvironmentVariable, AppContext.GetData("System.Runtime.TieredCompilation"));
 
     /// <summary>
-    /// True when the assembly's file holds ReadyToRun code. Asked of LinqToDB's assembly, it tells a
-    /// program published ReadyToRun: that package ships IL only (the benchmark harness reports it).
+    /// True when the assembly file at <paramref name="path"/> holds ReadyToRun code (false when there is
+    /// none or it cannot be read). Asked of a program's <c>linq2db.dll</c>, it tells a program published
+    /// ReadyToRun: that package ships IL only (the benchmark harness reports it).
     /// </summary>
-    public static bool IsPrecompiled(Assembly assembly)
-    {
-        ArgumentNullException.ThrowIfNull(assembly);
-        return IsPrecompiled(assembly.Location);
-    }
-
-    /// <summary>True when the assembly file at <paramref name="path"/> holds ReadyToRun code (false when there is none or it cannot be read).</summary>
     public static bool IsPrecompiled(string path)
     {
         if (string.IsNullOrEmpty(path) || !File.Exists(path)) return false;
