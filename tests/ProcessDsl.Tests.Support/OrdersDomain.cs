@@ -90,9 +90,18 @@ public sealed partial class Reservations : ProcessApplication
 
 public sealed partial class Payments : ProcessApplication
 {
+    /// <summary>
+    /// Orders a test watches: the policy records, for each, whether it ran on a thread-pool thread
+    /// (true) or a thread of its own (false).
+    /// </summary>
+    public static System.Collections.Concurrent.ConcurrentDictionary<Guid, bool?> Watched { get; } = new();
+
     [Policy(typeof(Order.Reserved))]
-    void OnReserved(Order.Reserved e, ProcessingEvent processing) =>
+    void OnReserved(Order.Reserved e, ProcessingEvent processing)
+    {
+        if (Watched.ContainsKey(e.OriginatorId)) Watched[e.OriginatorId] = Thread.CurrentThread.IsThreadPoolThread;
         processing.Collect(Payment.Create(e.OriginatorId));
+    }
 }
 
 [Table("order_summary")]

@@ -60,6 +60,35 @@ public sealed partial class ProcessingTests : IDisposable
     }
 
     [Fact]
+    public async Task The_multi_threaded_runner_runs_steps_on_its_workers_own_threads_never_on_the_thread_pool()
+    {
+        // Steps block on the database; on pool threads they would hold the threads that wake them.
+        using var store = Persistence.Sqlite(_dir.Path);
+        await using var runner = new MultiThreadedRunner(OrdersSystem.Definition, store);
+        await runner.StartAsync();
+        var orders = runner.Get<Orders>();
+        var ids = new List<Guid>();
+        try
+        {
+            for (var i = 0; i < 30; i++)
+            {
+                var id = orders.CreateNewOrder();
+                Payments.Watched[id] = null; // the policy may run before this: such an order is not counted
+                ids.Add(id);
+                if (i % 10 == 9) await runner.WaitUntilIdleAsync(Idle);
+            }
+            await runner.WaitUntilIdleAsync(Idle);
+            var seen = ids.Select(id => Payments.Watched[id]).Where(onPool => onPool is not null).ToList();
+            Assert.NotEmpty(seen);
+            Assert.All(seen, onPool => Assert.False(onPool));
+        }
+        finally
+        {
+            foreach (var id in ids) Payments.Watched.TryRemove(id, out _);
+        }
+    }
+
+    [Fact]
     public async Task A_restarted_runner_catches_up_on_what_was_recorded_while_stopped()
     {
         var ids = new List<Guid>();

@@ -67,8 +67,10 @@ public sealed class MultiThreadedRunner : Runner
         foreach (var (name, channel) in _prompts)
         {
             channel.Writer.TryWrite(true); // catch up on start
-            _workers.Add(Task.Factory.StartNew(() => WorkAsync(name, channel.Reader, _stopping.Token),
-                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap());
+            // A thread of its own: the worker's steps block on the database (or the disk), which on
+            // the thread pool would hold pool threads and starve the work that wakes them.
+            _workers.Add(Task.Factory.StartNew(() => Work(name, channel.Reader, _stopping.Token),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
         }
         return Task.CompletedTask;
     }
@@ -93,7 +95,11 @@ public sealed class MultiThreadedRunner : Runner
             if (_prompts.TryGetValue(follower.Name, out var channel)) channel.Writer.TryWrite(true);
     }
 
-    private async Task WorkAsync(string application, ChannelReader<bool> prompts, CancellationToken cancellationToken)
+    /// <summary>
+    /// A worker's loop, run to its end on the worker's own thread: waits for prompts, runs its
+    /// followers' steps, paces its passes. Every wait blocks this thread, none a pool thread.
+    /// </summary>
+    private void Work(string application, ChannelReader<bool> prompts, CancellationToken cancellationToken)
     {
         var followers = FollowersOf(application);
         try
@@ -102,17 +108,20 @@ public sealed class MultiThreadedRunner : Runner
             var interval = Options.StepInterval;
             while (!cancellationToken.IsCancellationRequested)
             {
-                if (followers.Any(f => f.HasDeferredPosition) && !await WaitForPromptAsync(prompts, PositionWriteDelay, cancellationToken).ConfigureAwait(false))
+                if (followers.Any(f => f.HasDeferredPosition) && !WaitForPrompt(prompts, PositionWriteDelay, cancellationToken))
                 {
                     WritePositions(followers);
                     continue;
                 }
-                await WaitForPromptAsync(prompts, Options.PollInterval, cancellationToken).ConfigureAwait(false);
+                WaitForPrompt(prompts, Options.PollInterval, cancellationToken);
                 // Events arriving in quick succession share one step (and one durable commit) when
                 // the worker waits out the rest of its pass interval since its last pass.
                 var wait = interval - global::System.Diagnostics.Stopwatch.GetElapsedTime(lastPass);
                 if (lastPass != long.MinValue && wait > TimeSpan.Zero)
-                    await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+                {
+                    cancellationToken.WaitHandle.WaitOne(wait);
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
                 lastPass = global::System.Diagnostics.Stopwatch.GetTimestamp();
                 while (prompts.TryRead(out _))
                 {
@@ -122,7 +131,11 @@ public sealed class MultiThreadedRunner : Runner
                 try
                 {
                     foreach (var follower in followers)
-                        await follower.CatchUpCoreAsync(cancellationToken).ConfigureAwait(false);
+                    {
+                        // Completes synchronously unless a failure's backoff made it wait.
+                        var run = follower.CatchUpCoreAsync(cancellationToken);
+                        if (!run.IsCompletedSuccessfully) run.AsTask().GetAwaiter().GetResult();
+                    }
                 }
                 finally
                 {
@@ -171,15 +184,16 @@ public sealed class MultiThreadedRunner : Runner
         return paced <= stepInterval ? stepInterval : paced < most ? paced : most;
     }
 
-    /// <summary>Waits for a prompt for at most <paramref name="timeout"/>; false when none came.</summary>
-    private static async Task<bool> WaitForPromptAsync(ChannelReader<bool> prompts, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Waits, blocking the worker's thread, for a prompt for at most <paramref name="timeout"/>; false when none came.</summary>
+    private static bool WaitForPrompt(ChannelReader<bool> prompts, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (prompts.Count > 0) return true;
         using var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         poll.CancelAfter(timeout);
         try
         {
-            return await prompts.WaitToReadAsync(poll.Token).ConfigureAwait(false);
+            var wait = prompts.WaitToReadAsync(poll.Token);
+            return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
