@@ -25,7 +25,8 @@ namespace ProcessDsl;
 /// </para>
 /// <para>
 /// <b>Cost.</b> An application's write throughput is bounded by one commit at a time: roughly one
-/// WAL flush (<c>fsync</c>) plus a few round trips per transaction. Batching many events into one
+/// WAL flush (<c>fsync</c>) plus two round trips per transaction (the append as one batch of statements,
+/// see <see cref="AppendAtOnce"/>, and its commit). Batching many events into one
 /// save or one processing step amortises that; more writers of the same application do not add
 /// throughput, while different applications write in parallel. See <c>docs/postgres.md</c>.
 /// </para>
@@ -234,6 +235,186 @@ public sealed class PostgresPersistence : Persistence
         }
         return insert.Set(0, ids).Set(1, originators).Set(2, versions).Set(3, topics).Set(4, states).Set(5, timestamps).Set(6, classVersions).Set(7, metadata);
     }
+
+    /// <summary>
+    /// The whole append in one round trip, as one batch of statements: the tracking move (when a step
+    /// has one), <c>LOCK TABLE x_events IN EXCLUSIVE MODE</c>, the read of the newest id, then one
+    /// statement that inserts the events (arrays of each column, unnested) with the ids after the
+    /// newest and sends the prompt. Its commit is the only other round trip of the append; one
+    /// statement at a time it took five, each inside the lock that serialises the application's writers.
+    /// </summary>
+    /// <remarks>
+    /// Each statement of the batch runs after the one before it (one transaction, one snapshot per
+    /// statement), so the newest id is read under the lock exactly as a separate read would be, and
+    /// the insert numbers its events from the same newest id. A failure of any statement skips the
+    /// rest and leaves the transaction to be rolled back. The read of the newest id is the first
+    /// statement to return rows: once its result arrives, the append is <see cref="WriteProgress.Sent"/>.
+    /// </remarks>
+    protected override AppendedAtOnce? AppendAtOnce(StoreCommands commands, StoreTables tables, string application, TrackingUpdate? tracking, IReadOnlyList<StoredEvent> events, WriteProgress progress)
+    {
+        ArgumentNullException.ThrowIfNull(progress);
+        using var batch = BindAppend(commands, tables, application, tracking, events);
+        long newest, numbered;
+        using (var reader = batch.ExecuteReader())
+        {
+            // Here the tracking move, the lock and the read of the newest id have run.
+            progress.Sent = true;
+            newest = Newest(reader, tables);
+            progress.FirstId = newest + 1;
+            numbered = reader.NextResult() ? Newest(reader, tables) : -1;
+            while (reader.NextResult())
+            {
+            }
+        }
+        return Appended(batch, tracking, newest, numbered, tables);
+    }
+
+    /// <inheritdoc cref="AppendAtOnce"/>
+    protected override async ValueTask<AppendedAtOnce?> AppendAtOnceAsync(StoreCommands commands, StoreTables tables, string application, IReadOnlyList<StoredEvent> events, WriteProgress progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(progress);
+        var batch = BindAppend(commands, tables, application, tracking: null, events);
+        await using (batch.ConfigureAwait(false))
+        {
+            long newest, numbered;
+            var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                progress.Sent = true;
+                newest = await NewestAsync(reader, tables, cancellationToken).ConfigureAwait(false);
+                progress.FirstId = newest + 1;
+                numbered = await reader.NextResultAsync(cancellationToken).ConfigureAwait(false) ? await NewestAsync(reader, tables, cancellationToken).ConfigureAwait(false) : -1;
+                while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
+                {
+                }
+            }
+            return Appended(batch, tracking: null, newest, numbered, tables);
+        }
+    }
+
+    private static long Newest(NpgsqlDataReader reader, StoreTables tables) =>
+        reader.Read() ? reader.GetInt64(0) : throw NoNewest(tables);
+
+    private static async Task<long> NewestAsync(NpgsqlDataReader reader, StoreTables tables, CancellationToken cancellationToken) =>
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? reader.GetInt64(0) : throw NoNewest(tables);
+
+    private static InvalidOperationException NoNewest(StoreTables tables) =>
+        new($"The append to {tables.Events} returned no newest notification id.");
+
+    private static AppendedAtOnce Appended(NpgsqlBatch batch, TrackingUpdate? tracking, long newest, long numbered, StoreTables tables)
+    {
+        // Both reads ran under the lock, so they agree; if they do not, the lock did not hold.
+        if (numbered != newest)
+            throw new InvalidOperationException(
+                $"The append to {tables.Events} read {newest} as the newest notification id and then numbered its events after {numbered}: " +
+                "the lock that serialises id assignment did not hold.");
+        return new AppendedAtOnce(newest, tracking is null || batch.BatchCommands[0].RecordsAffected == 1);
+    }
+
+    /// <summary>
+    /// The append's batch on this writer connection, its parameters set for these events. A new batch
+    /// each time: with Npgsql 10.0.3, executing one batch again with new array values broke the
+    /// connection. The server still runs prepared statements: Npgsql prepares a statement text after
+    /// a few uses on a connection (<c>Max Auto Prepare</c>).
+    /// </summary>
+    private NpgsqlBatch BindAppend(StoreCommands commands, StoreTables tables, string application, TrackingUpdate? tracking, IReadOnlyList<StoredEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(commands);
+        ArgumentNullException.ThrowIfNull(tables);
+        ArgumentNullException.ThrowIfNull(events);
+        var batch = NewAppendBatch(commands, tables, tracking is not null);
+        var next = 0;
+        if (tracking is not null)
+        {
+            var move = batch.BatchCommands[next++].Parameters;
+            move[0].Value = tracking.Position;
+            move[1].Value = tracking.Upstream;
+            move[2].Value = tracking.Expected;
+        }
+        next += 2; // the lock and the read of the newest id have no parameters
+        var n = events.Count;
+        var originators = new Guid[n];
+        var versions = new long[n];
+        var topics = new string[n];
+        var states = new byte[n][];
+        var timestamps = new long[n];
+        var classVersions = new int[n];
+        var metadata = new string?[n];
+        for (var i = 0; i < n; i++)
+        {
+            var e = events[i];
+            originators[i] = e.OriginatorId;
+            versions[i] = e.OriginatorVersion;
+            topics[i] = e.Topic;
+            states[i] = e.State;
+            timestamps[i] = e.Timestamp;
+            classVersions[i] = e.Version;
+            metadata[i] = e.Metadata;
+        }
+        var insert = batch.BatchCommands[next].Parameters;
+        insert[0].Value = originators;
+        insert[1].Value = versions;
+        insert[2].Value = topics;
+        insert[3].Value = states;
+        insert[4].Value = timestamps;
+        insert[5].Value = classVersions;
+        insert[6].Value = metadata;
+        if (Options.Notify)
+        {
+            insert[7].Value = Options.NotifyChannel;
+            insert[8].Value = application + ":";
+            insert[9].Value = (long)n;
+        }
+        return batch;
+    }
+
+    private NpgsqlBatch NewAppendBatch(StoreCommands commands, StoreTables tables, bool withTracking)
+    {
+        var sql = _appendSql.GetOrAdd(tables, static (t, notify) => AppendSql(t, notify), Options.Notify);
+        var batch = new NpgsqlBatch((NpgsqlConnection)commands.Db.OpenDbConnection()) { Transaction = (NpgsqlTransaction?)commands.Db.Transaction };
+        if (withTracking)
+        {
+            var move = new NpgsqlBatchCommand(sql.MoveTracking);
+            move.Parameters.Add(new NpgsqlParameter("position", NpgsqlDbType.Bigint));
+            move.Parameters.Add(new NpgsqlParameter("upstream", NpgsqlDbType.Text));
+            move.Parameters.Add(new NpgsqlParameter("expected", NpgsqlDbType.Bigint));
+            batch.BatchCommands.Add(move);
+        }
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(sql.Lock));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(sql.Newest));
+        var insert = new NpgsqlBatchCommand(sql.Insert);
+        insert.Parameters.Add(new NpgsqlParameter("originators", NpgsqlDbType.Array | NpgsqlDbType.Uuid));
+        insert.Parameters.Add(new NpgsqlParameter("versions", NpgsqlDbType.Array | NpgsqlDbType.Bigint));
+        insert.Parameters.Add(new NpgsqlParameter("topics", NpgsqlDbType.Array | NpgsqlDbType.Text));
+        insert.Parameters.Add(new NpgsqlParameter("states", NpgsqlDbType.Array | NpgsqlDbType.Bytea));
+        insert.Parameters.Add(new NpgsqlParameter("timestamps", NpgsqlDbType.Array | NpgsqlDbType.Bigint));
+        insert.Parameters.Add(new NpgsqlParameter("v", NpgsqlDbType.Array | NpgsqlDbType.Integer));
+        insert.Parameters.Add(new NpgsqlParameter("metadata", NpgsqlDbType.Array | NpgsqlDbType.Text));
+        if (Options.Notify)
+        {
+            insert.Parameters.Add(new NpgsqlParameter("channel", NpgsqlDbType.Text));
+            insert.Parameters.Add(new NpgsqlParameter("prefix", NpgsqlDbType.Text));
+            insert.Parameters.Add(new NpgsqlParameter("count", NpgsqlDbType.Bigint));
+        }
+        batch.BatchCommands.Add(insert);
+        return batch;
+    }
+
+    private readonly ConcurrentDictionary<StoreTables, AppendStatements> _appendSql = new();
+
+    /// <summary>The statements of <see cref="AppendAtOnce"/> for one application's tables, built once.</summary>
+    private sealed record AppendStatements(string MoveTracking, string Lock, string Newest, string Insert);
+
+    private static AppendStatements AppendSql(StoreTables tables, bool notify) => new(
+        $"UPDATE {tables.Tracking} SET \"position\" = @position WHERE upstream_application = @upstream AND \"position\" = @expected",
+        $"LOCK TABLE {tables.Events} IN EXCLUSIVE MODE",
+        $"SELECT COALESCE(MAX(notification_id), 0) FROM {tables.Events}",
+        $"WITH newest AS (SELECT COALESCE(MAX(notification_id), 0) AS id FROM {tables.Events}), " +
+        $"stored AS (INSERT INTO {tables.Events} (notification_id, originator_id, originator_version, topic, state, \"timestamp\", version, metadata) " +
+        "SELECT newest.id + e.n, e.originator_id, e.originator_version, e.topic, e.state, e.ts, e.version, e.metadata " +
+        "FROM newest, unnest(@originators, @versions, @topics, @states, @timestamps, @v, @metadata) " +
+        "WITH ORDINALITY AS e(originator_id, originator_version, topic, state, ts, version, metadata, n)) " +
+        (notify ? "SELECT newest.id, pg_notify(@channel, @prefix || (newest.id + @count)::text) FROM newest" : "SELECT newest.id FROM newest"));
 
     /// <summary>
     /// Sends the prompt <c>pg_notify(channel, 'Application:lastId')</c> in the append transaction:

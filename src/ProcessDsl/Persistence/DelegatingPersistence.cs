@@ -53,6 +53,14 @@ public abstract class DelegatingPersistence : Persistence
         Inner.InsertEventsAsync(commands, tables, events, cancellationToken);
 
     /// <inheritdoc/>
+    protected internal override AppendedAtOnce? AppendAtOnce(StoreCommands commands, StoreTables tables, string application, TrackingUpdate? tracking, IReadOnlyList<StoredEvent> events, WriteProgress progress) =>
+        Inner.AppendAtOnce(commands, tables, application, tracking, events, progress);
+
+    /// <inheritdoc/>
+    protected internal override ValueTask<AppendedAtOnce?> AppendAtOnceAsync(StoreCommands commands, StoreTables tables, string application, IReadOnlyList<StoredEvent> events, WriteProgress progress, CancellationToken cancellationToken) =>
+        Inner.AppendAtOnceAsync(commands, tables, application, events, progress, cancellationToken);
+
+    /// <inheritdoc/>
     protected internal override ValueTask AppendingAsync(StoreCommands commands, string application, long lastNotificationId, CancellationToken cancellationToken) =>
         Inner.AppendingAsync(commands, application, lastNotificationId, cancellationToken);
 

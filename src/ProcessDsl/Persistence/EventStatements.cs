@@ -102,7 +102,15 @@ internal sealed class EventStatements(StoreTables tables)
     {
         var updated = db.Prepare(_moveTracking, ("position", DbType.Int64), ("upstream", DbType.String), ("expected", DbType.Int64))
             .Set(0, position).Set(1, upstream).Set(2, expected).ExecuteNonQuery();
-        if (updated == 1) return true;
+        return updated == 1 || MovedFirst(db, upstream, expected, position);
+    }
+
+    /// <summary>
+    /// After a tracking move found no row at the expected position: inserts the follower's first row
+    /// when it has none yet and expected none (true), or says the move conflicts (false).
+    /// </summary>
+    public bool MovedFirst(StoreCommands db, string upstream, long expected, long position)
+    {
         if (expected != 0 || StoredPosition(db, upstream) is not null) return false;
         // The first step of a follower: no row yet. A racing first step makes this insert a unique
         // violation, which the append explains as the tracking conflict it is.

@@ -152,6 +152,45 @@ public abstract class Persistence : IDisposable
     }
 
     /// <summary>
+    /// Appends in one round trip, where the database allows it. Inside the current transaction, in
+    /// this order: moves the tracking position (when <paramref name="tracking"/> is given, and only if
+    /// it is still the expected one), takes the append lock, reads the newest notification id, inserts
+    /// <paramref name="events"/> with the ids after it, and sends the prompt that
+    /// <see cref="Appending"/> would. Returns null, having done nothing, when the provider does not do
+    /// this (the default): the store then runs <see cref="AppendLockSql"/>, its read of the newest id,
+    /// <see cref="InsertEvents"/> and <see cref="Appending"/> one statement at a time.
+    /// </summary>
+    /// <remarks>
+    /// A server provider overrides this so that an append costs one round trip before its commit
+    /// instead of five: on PostgreSQL each round trip inside the append lock is time no other writer of
+    /// the application can use. A wrapper (<see cref="DelegatingPersistence"/>) that overrides
+    /// <see cref="InsertEvents"/> or <see cref="Appending"/> should override this too and return null.
+    /// A store that got null once does not ask again: the answer is the provider's, not the call's.
+    /// </remarks>
+    /// <param name="commands">The application's writer connection, inside the append's transaction.</param>
+    /// <param name="tables">The application's tables.</param>
+    /// <param name="application">The application's name (the prompt names it).</param>
+    /// <param name="tracking">The tracking move of a processing step, or null for a command's save.</param>
+    /// <param name="events">The events in order (at least one); their <see cref="StoredEvent.NotificationId"/> is not used.</param>
+    /// <param name="progress">
+    /// Where the provider says how far it got, for a failure to be told apart: set
+    /// <see cref="WriteProgress.Sent"/> once the database has run a statement of the append (a broken
+    /// connection before that is retried on a fresh one, after it never), and
+    /// <see cref="WriteProgress.FirstId"/> once the newest id is read (the first id the events take).
+    /// </param>
+    protected internal virtual AppendedAtOnce? AppendAtOnce(StoreCommands commands, StoreTables tables, string application, TrackingUpdate? tracking, IReadOnlyList<StoredEvent> events, WriteProgress progress) => null;
+
+    /// <summary>As <see cref="AppendAtOnce"/>, for an asynchronous save, without blocking a thread. The default returns null.</summary>
+    /// <param name="commands">The application's writer connection, inside the append's transaction.</param>
+    /// <param name="tables">The application's tables.</param>
+    /// <param name="application">The application's name (the prompt names it).</param>
+    /// <param name="events">The events in order (at least one); their <see cref="StoredEvent.NotificationId"/> is not used.</param>
+    /// <param name="progress">Where the provider says how far it got (see <see cref="AppendAtOnce"/>).</param>
+    /// <param name="cancellationToken">Cancels the round trip.</param>
+    protected internal virtual ValueTask<AppendedAtOnce?> AppendAtOnceAsync(StoreCommands commands, StoreTables tables, string application, IReadOnlyList<StoredEvent> events, WriteProgress progress, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<AppendedAtOnce?>(null);
+
+    /// <summary>
     /// Called inside an append transaction that stored events, just before it commits, with the last
     /// notification id assigned (PostgreSQL sends its prompt here, delivered only if the commit succeeds).
     /// </summary>

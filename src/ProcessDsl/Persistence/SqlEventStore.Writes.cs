@@ -6,6 +6,9 @@ namespace ProcessDsl;
 /// <summary>The writer connection and what runs inside an append transaction.</summary>
 internal sealed partial class SqlEventStore
 {
+    /// <summary>The provider returned null from <see cref="Persistence.AppendAtOnce"/>: appends run one statement at a time.</summary>
+    private volatile bool _appendsOneByOne;
+
     /// <summary>
     /// Starts a processing step: takes the write lock and begins a transaction on the writer
     /// connection, which the step's reads, row writes and commit all use. Dispose it to roll back
@@ -143,6 +146,16 @@ internal sealed partial class SqlEventStore
     /// </summary>
     private long AppendInTransaction(StoreCommands db, WriteProgress progress, IReadOnlyList<NewEvent> events, TrackingUpdate? tracking, ParkedEvent? parked)
     {
+        if (events.Count > 0 && TryAppendAtOnce(db, progress, events, tracking) is { } done)
+        {
+            // The provider moved tracking, locked, numbered and inserted in one round trip.
+            progress.Sent = true;
+            progress.FirstId = done.Newest + 1;
+            if (tracking is not null && !done.TrackingMoved && !Statements.MovedFirst(db, tracking.Upstream, tracking.Expected, tracking.Position))
+                throw new TrackingConflictException(Application, tracking.Upstream, tracking.Expected, Statements.StoredPosition(db, tracking.Upstream));
+            if (parked is not null) Statements.Park(db, parked);
+            return done.Newest + events.Count;
+        }
         if (tracking is not null)
         {
             if (!Statements.MoveTracking(db, tracking.Upstream, tracking.Expected, tracking.Position))
@@ -179,13 +192,23 @@ internal sealed partial class SqlEventStore
                 await db.Db.BeginTransactionAsync(none).ConfigureAwait(false);
                 try
                 {
-                    if (_appendLock is not null) await db.Prepare(_appendLock).ExecuteNonQueryAsync(none).ConfigureAwait(false);
-                    progress.Sent = true;
-                    var last = await Statements.MaxNotificationIdAsync(db, none).ConfigureAwait(false);
-                    progress.FirstId = last + 1;
-                    var stored = Stored(events, ref last);
-                    await _persistence.InsertEventsAsync(db, Tables, stored, none).ConfigureAwait(false);
-                    await _persistence.AppendingAsync(db, Application, last, none).ConfigureAwait(false);
+                    long last;
+                    if (await TryAppendAtOnceAsync(db, progress, events).ConfigureAwait(false) is { } done)
+                    {
+                        progress.Sent = true;
+                        progress.FirstId = done.Newest + 1;
+                        last = done.Newest + events.Count;
+                    }
+                    else
+                    {
+                        if (_appendLock is not null) await db.Prepare(_appendLock).ExecuteNonQueryAsync(none).ConfigureAwait(false);
+                        progress.Sent = true;
+                        last = await Statements.MaxNotificationIdAsync(db, none).ConfigureAwait(false);
+                        progress.FirstId = last + 1;
+                        var stored = Stored(events, ref last);
+                        await _persistence.InsertEventsAsync(db, Tables, stored, none).ConfigureAwait(false);
+                        await _persistence.AppendingAsync(db, Application, last, none).ConfigureAwait(false);
+                    }
                     progress.Committing = true;
                     await _persistence.CommitTransactionAsync(db.Db, none).ConfigureAwait(false);
                     return last;
@@ -202,6 +225,38 @@ internal sealed partial class SqlEventStore
                 throw;
             }
         }
+    }
+
+    /// <summary>The events to insert, for a provider that numbers them itself (<see cref="Persistence.AppendAtOnce"/>): ids 0.</summary>
+    private static StoredEvent[] Unnumbered(IReadOnlyList<NewEvent> events)
+    {
+        var stored = new StoredEvent[events.Count];
+        for (var i = 0; i < stored.Length; i++)
+        {
+            var e = events[i];
+            stored[i] = new StoredEvent(0, e.OriginatorId, e.OriginatorVersion, e.Topic, e.State, e.Timestamp.UtcTicks, e.Version, e.Metadata?.ToJson());
+        }
+        return stored;
+    }
+
+    /// <summary>
+    /// Appends through <see cref="Persistence.AppendAtOnce"/> when the provider does; null otherwise
+    /// (asked once: a provider that returned null is not asked again by this store).
+    /// </summary>
+    private AppendedAtOnce? TryAppendAtOnce(StoreCommands db, WriteProgress progress, IReadOnlyList<NewEvent> events, TrackingUpdate? tracking)
+    {
+        if (_appendsOneByOne) return null;
+        var done = _persistence.AppendAtOnce(db, Tables, Application, tracking, Unnumbered(events), progress);
+        if (done is null) _appendsOneByOne = true;
+        return done;
+    }
+
+    private async ValueTask<AppendedAtOnce?> TryAppendAtOnceAsync(StoreCommands db, WriteProgress progress, IReadOnlyList<NewEvent> events)
+    {
+        if (_appendsOneByOne) return null;
+        var done = await _persistence.AppendAtOnceAsync(db, Tables, Application, Unnumbered(events), progress, CancellationToken.None).ConfigureAwait(false);
+        if (done is null) _appendsOneByOne = true;
+        return done;
     }
 
     /// <summary>The events to insert, given the ids after <paramref name="last"/>, which ends as the last id given.</summary>
@@ -311,13 +366,15 @@ internal sealed partial class SqlEventStore
             var versions = new HashSet<(Guid, long)>();
             foreach (var e in events)
                 if (!versions.Add((e.OriginatorId, e.OriginatorVersion))) return new ConcurrencyException(Application, e.OriginatorId, e.OriginatorVersion, ex);
-            if (events.Count > 0 && firstId > 0 && _persistence.Classify(ex, Tables) == StoreFault.NotificationIdViolation)
+            if (events.Count > 0 && _persistence.Classify(ex, Tables) == StoreFault.NotificationIdViolation)
             {
+                // The ids are known here unless the database numbered the events itself (AppendAtOnce).
                 var lastId = firstId + events.Count - 1;
-                var id = Statements.MinIdIn(db, firstId, lastId) ?? firstId;
+                var which = firstId > 0
+                    ? $"notification id {Statements.MinIdIn(db, firstId, lastId) ?? firstId} was already taken when this append stored its events (ids {firstId}..{lastId})"
+                    : $"a notification id was already taken when this append stored its {events.Count} event(s) after the newest";
                 return new InvalidOperationException(
-                    $"Application '{Application}': notification id {id} was already taken when this append stored its events " +
-                    $"(ids {firstId}..{lastId}): the lock that serialises id assignment did not hold. Another writer must have " +
+                    $"Application '{Application}': {which}: the lock that serialises id assignment did not hold. Another writer must have " +
                     $"inserted into {Tables.Events} without taking it (an older version of this library, or a hand-written insert). " +
                     "Nothing of this append was stored.", ex);
             }
