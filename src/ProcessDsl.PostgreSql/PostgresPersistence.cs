@@ -204,16 +204,32 @@ public sealed class PostgresPersistence : Persistence
             command =>
             {
                 command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint));
-                command.Parameters.Add(new NpgsqlParameter("originators", NpgsqlDbType.Array | NpgsqlDbType.Uuid));
-                command.Parameters.Add(new NpgsqlParameter("versions", NpgsqlDbType.Array | NpgsqlDbType.Bigint));
-                command.Parameters.Add(new NpgsqlParameter("topics", NpgsqlDbType.Array | NpgsqlDbType.Text));
-                command.Parameters.Add(new NpgsqlParameter("states", NpgsqlDbType.Array | NpgsqlDbType.Bytea));
-                command.Parameters.Add(new NpgsqlParameter("timestamps", NpgsqlDbType.Array | NpgsqlDbType.Bigint));
-                command.Parameters.Add(new NpgsqlParameter("v", NpgsqlDbType.Array | NpgsqlDbType.Integer));
-                command.Parameters.Add(new NpgsqlParameter("metadata", NpgsqlDbType.Array | NpgsqlDbType.Text));
+                foreach (var (name, type) in s_columns) command.Parameters.Add(new NpgsqlParameter(name, type));
             });
+        var ids = new long[events.Count];
+        for (var i = 0; i < ids.Length; i++) ids[i] = events[i].NotificationId;
+        insert.Set(0, ids);
+        var columns = ColumnsOf(events);
+        for (var i = 0; i < columns.Length; i++) insert.Set(1 + i, columns[i]);
+        return insert;
+    }
+
+    /// <summary>The parameters of an event insert after the id: each an array of one column, unnested in this order.</summary>
+    private static readonly (string Name, NpgsqlDbType Type)[] s_columns =
+    [
+        ("originators", NpgsqlDbType.Array | NpgsqlDbType.Uuid),
+        ("versions", NpgsqlDbType.Array | NpgsqlDbType.Bigint),
+        ("topics", NpgsqlDbType.Array | NpgsqlDbType.Text),
+        ("states", NpgsqlDbType.Array | NpgsqlDbType.Bytea),
+        ("timestamps", NpgsqlDbType.Array | NpgsqlDbType.Bigint),
+        ("v", NpgsqlDbType.Array | NpgsqlDbType.Integer),
+        ("metadata", NpgsqlDbType.Array | NpgsqlDbType.Text),
+    ];
+
+    /// <summary>The values of <see cref="s_columns"/> for these events.</summary>
+    private static object[] ColumnsOf(IReadOnlyList<StoredEvent> events)
+    {
         var n = events.Count;
-        var ids = new long[n];
         var originators = new Guid[n];
         var versions = new long[n];
         var topics = new string[n];
@@ -224,7 +240,6 @@ public sealed class PostgresPersistence : Persistence
         for (var i = 0; i < n; i++)
         {
             var e = events[i];
-            ids[i] = e.NotificationId;
             originators[i] = e.OriginatorId;
             versions[i] = e.OriginatorVersion;
             topics[i] = e.Topic;
@@ -233,7 +248,7 @@ public sealed class PostgresPersistence : Persistence
             classVersions[i] = e.Version;
             metadata[i] = e.Metadata;
         }
-        return insert.Set(0, ids).Set(1, originators).Set(2, versions).Set(3, topics).Set(4, states).Set(5, timestamps).Set(6, classVersions).Set(7, metadata);
+        return [originators, versions, topics, states, timestamps, classVersions, metadata];
     }
 
     /// <summary>
@@ -312,89 +327,36 @@ public sealed class PostgresPersistence : Persistence
     }
 
     /// <summary>
-    /// The append's batch on this writer connection, its parameters set for these events. A new batch
-    /// each time: with Npgsql 10.0.3, executing one batch again with new array values broke the
-    /// connection. The server still runs prepared statements: Npgsql prepares a statement text after
-    /// a few uses on a connection (<c>Max Auto Prepare</c>).
+    /// The append's batch on this writer connection, with its values. A new batch each time: with
+    /// Npgsql 10.0.3, executing one batch again with new array values broke the connection. The server
+    /// still runs prepared statements: Npgsql prepares a statement text after a few uses on a
+    /// connection (<c>Max Auto Prepare</c>).
     /// </summary>
     private NpgsqlBatch BindAppend(StoreCommands commands, StoreTables tables, string application, TrackingUpdate? tracking, IReadOnlyList<StoredEvent> events)
     {
         ArgumentNullException.ThrowIfNull(commands);
         ArgumentNullException.ThrowIfNull(tables);
         ArgumentNullException.ThrowIfNull(events);
-        var batch = NewAppendBatch(commands, tables, tracking is not null);
-        var next = 0;
-        if (tracking is not null)
-        {
-            var move = batch.BatchCommands[next++].Parameters;
-            move[0].Value = tracking.Position;
-            move[1].Value = tracking.Upstream;
-            move[2].Value = tracking.Expected;
-        }
-        next += 2; // the lock and the read of the newest id have no parameters
-        var n = events.Count;
-        var originators = new Guid[n];
-        var versions = new long[n];
-        var topics = new string[n];
-        var states = new byte[n][];
-        var timestamps = new long[n];
-        var classVersions = new int[n];
-        var metadata = new string?[n];
-        for (var i = 0; i < n; i++)
-        {
-            var e = events[i];
-            originators[i] = e.OriginatorId;
-            versions[i] = e.OriginatorVersion;
-            topics[i] = e.Topic;
-            states[i] = e.State;
-            timestamps[i] = e.Timestamp;
-            classVersions[i] = e.Version;
-            metadata[i] = e.Metadata;
-        }
-        var insert = batch.BatchCommands[next].Parameters;
-        insert[0].Value = originators;
-        insert[1].Value = versions;
-        insert[2].Value = topics;
-        insert[3].Value = states;
-        insert[4].Value = timestamps;
-        insert[5].Value = classVersions;
-        insert[6].Value = metadata;
-        if (Options.Notify)
-        {
-            insert[7].Value = Options.NotifyChannel;
-            insert[8].Value = application + ":";
-            insert[9].Value = (long)n;
-        }
-        return batch;
-    }
-
-    private NpgsqlBatch NewAppendBatch(StoreCommands commands, StoreTables tables, bool withTracking)
-    {
         var sql = _appendSql.GetOrAdd(tables, static (t, notify) => AppendSql(t, notify), Options.Notify);
         var batch = new NpgsqlBatch((NpgsqlConnection)commands.Db.OpenDbConnection()) { Transaction = (NpgsqlTransaction?)commands.Db.Transaction };
-        if (withTracking)
+        if (tracking is not null)
         {
             var move = new NpgsqlBatchCommand(sql.MoveTracking);
-            move.Parameters.Add(new NpgsqlParameter("position", NpgsqlDbType.Bigint));
-            move.Parameters.Add(new NpgsqlParameter("upstream", NpgsqlDbType.Text));
-            move.Parameters.Add(new NpgsqlParameter("expected", NpgsqlDbType.Bigint));
+            move.Parameters.Add(new NpgsqlParameter("position", NpgsqlDbType.Bigint) { Value = tracking.Position });
+            move.Parameters.Add(new NpgsqlParameter("upstream", NpgsqlDbType.Text) { Value = tracking.Upstream });
+            move.Parameters.Add(new NpgsqlParameter("expected", NpgsqlDbType.Bigint) { Value = tracking.Expected });
             batch.BatchCommands.Add(move);
         }
         batch.BatchCommands.Add(new NpgsqlBatchCommand(sql.Lock));
         batch.BatchCommands.Add(new NpgsqlBatchCommand(sql.Newest));
         var insert = new NpgsqlBatchCommand(sql.Insert);
-        insert.Parameters.Add(new NpgsqlParameter("originators", NpgsqlDbType.Array | NpgsqlDbType.Uuid));
-        insert.Parameters.Add(new NpgsqlParameter("versions", NpgsqlDbType.Array | NpgsqlDbType.Bigint));
-        insert.Parameters.Add(new NpgsqlParameter("topics", NpgsqlDbType.Array | NpgsqlDbType.Text));
-        insert.Parameters.Add(new NpgsqlParameter("states", NpgsqlDbType.Array | NpgsqlDbType.Bytea));
-        insert.Parameters.Add(new NpgsqlParameter("timestamps", NpgsqlDbType.Array | NpgsqlDbType.Bigint));
-        insert.Parameters.Add(new NpgsqlParameter("v", NpgsqlDbType.Array | NpgsqlDbType.Integer));
-        insert.Parameters.Add(new NpgsqlParameter("metadata", NpgsqlDbType.Array | NpgsqlDbType.Text));
+        var columns = ColumnsOf(events);
+        for (var i = 0; i < s_columns.Length; i++) insert.Parameters.Add(new NpgsqlParameter(s_columns[i].Name, s_columns[i].Type) { Value = columns[i] });
         if (Options.Notify)
         {
-            insert.Parameters.Add(new NpgsqlParameter("channel", NpgsqlDbType.Text));
-            insert.Parameters.Add(new NpgsqlParameter("prefix", NpgsqlDbType.Text));
-            insert.Parameters.Add(new NpgsqlParameter("count", NpgsqlDbType.Bigint));
+            insert.Parameters.Add(new NpgsqlParameter("channel", NpgsqlDbType.Text) { Value = Options.NotifyChannel });
+            insert.Parameters.Add(new NpgsqlParameter("prefix", NpgsqlDbType.Text) { Value = application + ":" });
+            insert.Parameters.Add(new NpgsqlParameter("count", NpgsqlDbType.Bigint) { Value = (long)events.Count });
         }
         batch.BatchCommands.Add(insert);
         return batch;
