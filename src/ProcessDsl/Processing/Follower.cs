@@ -127,16 +127,17 @@ internal sealed class Follower
     public Task<long> CatchUpAsync(CancellationToken cancellationToken) => CatchUpCoreAsync(cancellationToken).AsTask();
 
     /// <summary>
-    /// <see cref="CatchUpAsync"/> on the calling thread, for the single-threaded runner: a catch-up
-    /// that needs no backoff (the usual case) completes without allocating a task.
+    /// <see cref="CatchUpAsync"/> on the calling thread, for the single-threaded runner and the
+    /// multi-threaded runner's workers: a catch-up that needs no backoff (the usual case) completes
+    /// without allocating a task; one that backs off after a failure blocks the calling thread.
     /// </summary>
-    internal long CatchUp()
+    internal long CatchUp(CancellationToken cancellationToken = default)
     {
-        var run = CatchUpCoreAsync(CancellationToken.None);
+        var run = CatchUpCoreAsync(cancellationToken);
         return run.IsCompletedSuccessfully ? run.Result : run.AsTask().GetAwaiter().GetResult();
     }
 
-    internal async ValueTask<long> CatchUpCoreAsync(CancellationToken cancellationToken)
+    private async ValueTask<long> CatchUpCoreAsync(CancellationToken cancellationToken)
     {
         long covered = 0;
         var transientFailures = 0;

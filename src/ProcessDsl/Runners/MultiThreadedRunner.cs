@@ -131,11 +131,7 @@ public sealed class MultiThreadedRunner : Runner
                 try
                 {
                     foreach (var follower in followers)
-                    {
-                        // Completes synchronously unless a failure's backoff made it wait.
-                        var run = follower.CatchUpCoreAsync(cancellationToken);
-                        if (!run.IsCompletedSuccessfully) run.AsTask().GetAwaiter().GetResult();
-                    }
+                        follower.CatchUp(cancellationToken);
                 }
                 finally
                 {
