@@ -154,10 +154,20 @@ public sealed partial class Tills : ProcessApplication
 [Pipeline(typeof(Shop), typeof(Tills))]
 public static partial class ShopSystem;
 
-/// <summary>Prepares the next <see cref="Tills"/> a runner creates, before its first step (tests of one class run one at a time).</summary>
+/// <summary>
+/// Prepares the <see cref="Tills"/> a runner creates, before its first step. Scoped to the async flow
+/// that sets it (a test and the runner it starts): other test classes run their own shop systems in
+/// parallel, and a process-wide setting reached their tills too.
+/// </summary>
 public static class TillsSetup
 {
-    public static Action<Tills>? Prepare { get; set; }
+    private static readonly AsyncLocal<Action<Tills>?> s_prepare = new();
+
+    public static Action<Tills>? Prepare
+    {
+        get => s_prepare.Value;
+        set => s_prepare.Value = value;
+    }
 }
 
 /// <summary>A shelf row: rewritten by every event of its item, deleted when sold (and written again for kept items).</summary>
