@@ -47,6 +47,10 @@ public sealed class MultiThreadedRunner : Runner
             {
                 FullMode = BoundedChannelFullMode.DropWrite,
                 SingleReader = true,
+                // The prompting thread wakes the waiting worker itself. Otherwise the channel hands
+                // the wake-up to the thread pool: one pool wake-up per prompt, and no prompt at all
+                // while the host's pool is starved.
+                AllowSynchronousContinuations = true,
             });
             _prompts[definition.Name] = channel;
         }

@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using ProcessDsl.Tests.Support;
+
+namespace ProcessDsl.Tests;
+
+/// <summary>
+/// Tests that block every thread of the process's thread pool: they run alone, after the others
+/// (nothing else in the process may need the pool meanwhile).
+/// </summary>
+[CollectionDefinition(nameof(StarvedPoolCollection), DisableParallelization = true)]
+public sealed class StarvedPoolCollection;
+
+[Collection(nameof(StarvedPoolCollection))]
+public sealed class StarvedPoolTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    /// <summary>
+    /// A host whose thread pool is starved (blocking code elsewhere in the process) must not stall the
+    /// multi-threaded runner: a save's prompt wakes the worker's own thread, and a step on SQLite runs
+    /// on that thread, so an order goes all the way through Reservations, Payments and back to Orders
+    /// while no pool thread is free and none can be added.
+    /// </summary>
+    [Fact]
+    public async Task The_multi_threaded_runner_on_sqlite_processes_an_order_while_every_pool_thread_is_blocked()
+    {
+        using var store = Persistence.Sqlite(_dir.Path);
+        await using var runner = new MultiThreadedRunner(OrdersSystem.Definition, store);
+        await runner.StartAsync();
+        var orders = runner.Get<Orders>();
+        // A first order before the pool is blocked: every worker has started and taken a step.
+        WaitUntilPaid(orders, orders.CreateNewOrder(), "before the pool was blocked");
+        PlaceAnOrderWithThePoolBlocked(orders);
+        await runner.StopAsync();
+    }
+
+    /// <summary>On the calling thread, without a wait the pool would have to end: blocks every pool thread, then places an order and waits until it is paid.</summary>
+    private static void PlaceAnOrderWithThePoolBlocked(Orders orders)
+    {
+        ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
+        ThreadPool.GetMaxThreads(out var maxWorkers, out var maxIo);
+        using var release = new ManualResetEventSlim(false);
+        using var probe = new ManualResetEventSlim(false);
+        try
+        {
+            var cap = Environment.ProcessorCount;
+            Assert.True(ThreadPool.SetMinThreads(cap, minIo), "could not lower the pool's minimum");
+            Assert.True(ThreadPool.SetMaxThreads(cap, maxIo), "could not lower the pool's maximum");
+            // Far more blockers than the pool may have threads: every thread takes one and the rest wait.
+            for (var i = 0; i < 64; i++)
+                ThreadPool.UnsafeQueueUserWorkItem(static gate => ((ManualResetEventSlim)gate!).Wait(), release, preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(static signal => ((ManualResetEventSlim)signal!).Set(), probe, preferLocal: false);
+            Assert.False(probe.Wait(TimeSpan.FromMilliseconds(300)), "the pool still ran work: it is not blocked, so this test shows nothing");
+
+            var id = orders.CreateNewOrder();
+            WaitUntilPaid(orders, id, "while every pool thread was blocked");
+            Assert.False(probe.IsSet, "a pool thread ran while the order went through: the pool was not blocked all along");
+            Assert.NotNull(orders.GetOrder(id).ReservationId);
+        }
+        finally
+        {
+            release.Set();
+            ThreadPool.SetMaxThreads(maxWorkers, maxIo);
+            ThreadPool.SetMinThreads(minWorkers, minIo);
+            probe.Wait(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    /// <summary>Blocks the test's thread (no pool thread) until the order is paid, for at most 30 seconds.</summary>
+    private static void WaitUntilPaid(Orders orders, Guid id, string when)
+    {
+        var clock = Stopwatch.StartNew();
+        while (orders.GetOrder(id).PaymentId is null)
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(30))
+                Assert.Fail($"Order {id} was not paid within 30 s {when}: a worker waited for the thread pool.");
+            Thread.Sleep(10);
+        }
+    }
+}
