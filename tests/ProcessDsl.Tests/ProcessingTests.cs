@@ -275,10 +275,11 @@ public sealed partial class ProcessingTests : IDisposable
         await follower.CatchUpAsync(CancellationToken.None);         // from the stored 40, read anew: nothing left
         Assert.Equal(ids, Reserved(reservations));
         Assert.Equal(40, reservations.Store.Position("Orders"));
-        // The conflicting step had started reading 34 ahead (the read may still be on its way): dropped,
-        // as the next step started at 40.
-        Assert.True(SpinWait.SpinUntil(() => log.Reads().Contains(34), TimeSpan.FromSeconds(30)));
-        Assert.Equal([20L, 27L, 34L, 40L], log.Reads());
+        // The conflicting step had handed the read of 34 to the pool; the next step started at 40 and
+        // dropped it: read at most once, and only if a pool thread had started it before (it may still
+        // be on its way); never used.
+        Assert.Equal([20L, 27L, 40L], log.Reads().Where(after => after != 34));
+        Assert.True(log.Reads().Count(after => after == 34) <= 1);
     }
 
     private static List<Guid> Reserved(Reservations reservations) =>

@@ -36,8 +36,39 @@ public sealed class StarvedPoolTests : IDisposable
         await runner.StopAsync();
     }
 
-    /// <summary>On the calling thread, without a wait the pool would have to end: blocks every pool thread, then places an order and waits until it is paid.</summary>
-    private static void PlaceAnOrderWithThePoolBlocked(Orders orders)
+    /// <summary>
+    /// As above, with batches of 5 and 60 orders placed at once: the followers' steps find more than
+    /// a batch waiting, so each reads its next batch ahead while it runs (work it hands to the pool);
+    /// a step whose read-ahead the pool has not started reads that batch itself instead of waiting.
+    /// </summary>
+    [Fact]
+    public async Task Followers_that_read_ahead_catch_up_while_every_pool_thread_is_blocked()
+    {
+        using var store = Persistence.Sqlite(_dir.Path);
+        await using var runner = new MultiThreadedRunner(OrdersSystem.Definition, store,
+            new RunnerOptions { Processing = new ProcessingOptions { MaxBatchSize = 5 } });
+        await runner.StartAsync();
+        var orders = runner.Get<Orders>();
+        WaitUntilPaid(orders, orders.CreateNewOrder(), "before the pool was blocked");
+        WithThePoolBlocked(() =>
+        {
+            var ids = new List<Guid>();
+            for (var i = 0; i < 60; i++) ids.Add(orders.CreateNewOrder());
+            foreach (var id in ids) WaitUntilPaid(orders, id, "while every pool thread was blocked");
+        });
+        await runner.StopAsync();
+    }
+
+    /// <summary>Places an order while every pool thread is blocked and waits until it is paid.</summary>
+    private static void PlaceAnOrderWithThePoolBlocked(Orders orders) => WithThePoolBlocked(() =>
+    {
+        var id = orders.CreateNewOrder();
+        WaitUntilPaid(orders, id, "while every pool thread was blocked");
+        Assert.NotNull(orders.GetOrder(id).ReservationId);
+    });
+
+    /// <summary>Runs <paramref name="work"/> on the calling thread while every pool thread is blocked and the pool may not grow.</summary>
+    private static void WithThePoolBlocked(Action work)
     {
         ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
         ThreadPool.GetMaxThreads(out var maxWorkers, out var maxIo);
@@ -54,10 +85,8 @@ public sealed class StarvedPoolTests : IDisposable
             ThreadPool.UnsafeQueueUserWorkItem(static signal => ((ManualResetEventSlim)signal!).Set(), probe, preferLocal: false);
             Assert.False(probe.Wait(TimeSpan.FromMilliseconds(300)), "the pool still ran work: it is not blocked, so this test shows nothing");
 
-            var id = orders.CreateNewOrder();
-            WaitUntilPaid(orders, id, "while every pool thread was blocked");
-            Assert.False(probe.IsSet, "a pool thread ran while the order went through: the pool was not blocked all along");
-            Assert.NotNull(orders.GetOrder(id).ReservationId);
+            work();
+            Assert.False(probe.IsSet, "a pool thread ran meanwhile: the pool was not blocked all along");
         }
         finally
         {

@@ -26,8 +26,62 @@ internal sealed class Follower
     // The longest durable commit of a step since TakeLongestCommit last ran.
     private TimeSpan _longestCommit;
 
-    /// <summary>The read of the batch after the one being processed, started before its step (see <see cref="ReadsAhead"/>).</summary>
-    private sealed record ReadAhead(long After, int Limit, Task<(NotificationBatch Batch, DomainEvent?[]? Decoded)> Read);
+    /// <summary>
+    /// The read of the batch after the one being processed, handed to the thread pool before its step
+    /// (see <see cref="ReadsAhead"/>). The step that needs the batch takes it: the result when a pool
+    /// thread has read it (waiting for a read in progress); when no pool thread has started it yet,
+    /// the step withdraws it and does the same read itself. A starved pool never holds a follower up.
+    /// </summary>
+    private sealed class ReadAhead(Follower follower, long after, int limit)
+    {
+        private const int Queued = 0, Running = 1, Withdrawn = 2;
+        private readonly ManualResetEventSlim _done = new(false);
+        private int _state;
+        private (NotificationBatch Batch, DomainEvent?[]? Decoded) _result;
+        private ExceptionDispatchInfo? _error;
+
+        public long After => after;
+
+        public int Limit => limit;
+
+        /// <summary>On a pool thread: reads and decodes the batch, unless the step withdrew it first.</summary>
+        public void Run()
+        {
+            if (Interlocked.CompareExchange(ref _state, Running, Queued) != Queued) return;
+            try
+            {
+                _result = Read();
+            }
+            catch (Exception ex)
+            {
+                // Rethrown to the step that takes it; a batch no step takes is dropped with its failure
+                // (one still running when the runner stops may fail on its closed store).
+                _error = ExceptionDispatchInfo.Capture(ex);
+            }
+            finally
+            {
+                _done.Set();
+            }
+        }
+
+        /// <summary>The batch read ahead, read and decoded here when no pool thread had started it (none will now).</summary>
+        public (NotificationBatch Batch, DomainEvent?[]? Decoded) Take()
+        {
+            if (Interlocked.CompareExchange(ref _state, Withdrawn, Queued) == Queued) return Read();
+            _done.Wait();
+            _error?.Throw();
+            return _result;
+        }
+
+        private (NotificationBatch Batch, DomainEvent?[]? Decoded) Read()
+        {
+            var batch = follower.UpstreamLog.Select(after, limit, follower._application.HandledTopics);
+            return (batch, follower.Decode(batch.Items));
+        }
+
+        /// <summary>Drops a read no step will take: if no pool thread has started it, none will.</summary>
+        public void Withdraw() => Interlocked.CompareExchange(ref _state, Withdrawn, Queued);
+    }
 
     public Follower(ProcessApplication application, string upstream, INotificationLog upstreamLog, ProcessingOptions options)
     {
@@ -231,17 +285,13 @@ internal sealed class Follower
         return new StepResult(newPosition - position, CaughtUp: batch.IsEnd && newPosition == batch.Position);
     }
 
-    /// <summary>
-    /// Starts reading the batch after <paramref name="after"/> on the thread pool. A method of its own,
-    /// so that the lambda's closure is allocated only by a step that reads ahead (the compiler allocates
-    /// a closure where its variables' scope starts, and may merge a block's scope into its method's).
-    /// </summary>
-    private void ReadAheadFrom(long after, int limit) =>
-        _next = new ReadAhead(after, limit, Observed(Task.Run(() =>
-        {
-            var batch = UpstreamLog.Select(after, limit, _application.HandledTopics);
-            return (batch, Decode(batch.Items));
-        }, CancellationToken.None)));
+    /// <summary>Hands the read of the batch after <paramref name="after"/> to the thread pool (see <see cref="ReadAhead"/>).</summary>
+    private void ReadAheadFrom(long after, int limit)
+    {
+        var next = new ReadAhead(this, after, limit);
+        _next = next;
+        ThreadPool.QueueUserWorkItem(static read => read.Run(), next, preferLocal: false);
+    }
 
     /// <summary>
     /// The events of a batch read ahead, deserialised on the reading thread while the current step
@@ -276,19 +326,10 @@ internal sealed class Follower
         if (_next is { } next)
         {
             _next = null;
-            if (next.After == position && next.Limit == limit) return next.Read.GetAwaiter().GetResult();
+            if (next.After == position && next.Limit == limit) return next.Take();
+            next.Withdraw();
         }
         return (UpstreamLog.Select(position, limit, _application.HandledTopics), null);
-    }
-
-    /// <summary>
-    /// Observes a read ahead's failure whether or not a step uses it (a batch no step uses is simply
-    /// dropped, and one still running when the runner stops may fail on its closed store).
-    /// </summary>
-    private static Task<T> Observed<T>(Task<T> read)
-    {
-        read.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        return read;
     }
 
     /// <summary>
