@@ -59,6 +59,26 @@ public sealed class StarvedPoolTests : IDisposable
         await runner.StopAsync();
     }
 
+    /// <summary>
+    /// An order recorded by another instance of the Orders application (as another process would:
+    /// no prompt reaches this runner) is found by the workers' polls, also while every pool thread is
+    /// blocked: a worker's wait for a prompt times out without a timer (timers run on the pool).
+    /// </summary>
+    [Fact]
+    public async Task Polls_find_events_no_prompt_announced_while_every_pool_thread_is_blocked()
+    {
+        using var store = Persistence.Sqlite(_dir.Path);
+        await using var runner = new MultiThreadedRunner(OrdersSystem.Definition, store,
+            new RunnerOptions { PollInterval = TimeSpan.FromMilliseconds(100), CrossProcessPrompts = false });
+        await runner.StartAsync();
+        var orders = runner.Get<Orders>();
+        WaitUntilPaid(orders, orders.CreateNewOrder(), "before the pool was blocked");
+        using var otherStore = Persistence.Sqlite(_dir.Path);
+        var elsewhere = (Orders)new Orders().Open(otherStore);
+        WithThePoolBlocked(() => WaitUntilPaid(orders, elsewhere.CreateNewOrder(), "while every pool thread was blocked"));
+        await runner.StopAsync();
+    }
+
     /// <summary>Places an order while every pool thread is blocked and waits until it is paid.</summary>
     private static void PlaceAnOrderWithThePoolBlocked(Orders orders) => WithThePoolBlocked(() =>
     {

@@ -103,21 +103,22 @@ public sealed class MultiThreadedRunner : Runner
     /// A worker's loop, run to its end on the worker's own thread: waits for prompts, runs its
     /// followers' steps, paces its passes. Every wait blocks this thread, none a pool thread.
     /// </summary>
-    private void Work(string application, ChannelReader<bool> prompts, CancellationToken cancellationToken)
+    private void Work(string application, ChannelReader<bool> channel, CancellationToken cancellationToken)
     {
         var followers = FollowersOf(application);
+        var prompts = new PromptWaiter(channel);
         try
         {
             var lastPass = long.MinValue;
             var interval = Options.StepInterval;
             while (!cancellationToken.IsCancellationRequested)
             {
-                if (followers.Any(f => f.HasDeferredPosition) && !WaitForPrompt(prompts, PositionWriteDelay, cancellationToken))
+                if (followers.Any(f => f.HasDeferredPosition) && !prompts.Wait(PositionWriteDelay, cancellationToken))
                 {
                     WritePositions(followers);
                     continue;
                 }
-                WaitForPrompt(prompts, Options.PollInterval, cancellationToken);
+                prompts.Wait(Options.PollInterval, cancellationToken);
                 // Events arriving in quick succession share one step (and one durable commit) when
                 // the worker waits out the rest of its pass interval since its last pass.
                 var wait = interval - global::System.Diagnostics.Stopwatch.GetElapsedTime(lastPass);
@@ -127,7 +128,7 @@ public sealed class MultiThreadedRunner : Runner
                     cancellationToken.ThrowIfCancellationRequested();
                 }
                 lastPass = global::System.Diagnostics.Stopwatch.GetTimestamp();
-                while (prompts.TryRead(out _))
+                while (channel.TryRead(out _))
                 {
                     // Coalesce: one pass serves every prompt that arrived before it.
                 }
@@ -184,21 +185,33 @@ public sealed class MultiThreadedRunner : Runner
         return paced <= stepInterval ? stepInterval : paced < most ? paced : most;
     }
 
-    /// <summary>Waits, blocking the worker's thread, for a prompt for at most <paramref name="timeout"/>; false when none came.</summary>
-    private static bool WaitForPrompt(ChannelReader<bool> prompts, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// A worker's wait for a prompt on its channel, blocking the worker's thread. The timeout is the
+    /// blocked thread's own: a wait that times out stays registered with the channel and is waited on
+    /// again the next time, so no timer is armed (a timer fires on the thread pool, and in a host whose
+    /// pool is starved the worker would never poll).
+    /// </summary>
+    private sealed class PromptWaiter(ChannelReader<bool> prompts)
     {
-        if (prompts.Count > 0) return true;
-        using var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        poll.CancelAfter(timeout);
-        try
+        private Task<bool>? _pending;
+
+        /// <summary>Blocks until a prompt is waiting or <paramref name="timeout"/> passes; false when none came.</summary>
+        /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+        public bool Wait(TimeSpan timeout, CancellationToken cancellationToken)
         {
-            var wait = prompts.WaitToReadAsync(poll.Token);
-            return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // The time passed without a prompt: look anyway.
-            return false;
+            if (prompts.Count > 0) return true;
+            if (_pending is { IsCompleted: true }) _pending = null; // its prompt was taken by a pass since
+            var pending = _pending ??= prompts.WaitToReadAsync(cancellationToken).AsTask();
+            try
+            {
+                if (!pending.Wait((int)Math.Min(timeout.TotalMilliseconds, int.MaxValue), cancellationToken)) return false;
+            }
+            catch (AggregateException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(cancellationToken); // the channel's wait was cancelled first
+            }
+            _pending = null;
+            return pending.GetAwaiter().GetResult();
         }
     }
 }
