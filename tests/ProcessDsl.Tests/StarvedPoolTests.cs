@@ -32,7 +32,12 @@ public sealed class StarvedPoolTests : IDisposable
         var orders = runner.Get<Orders>();
         // A first order before the pool is blocked: every worker has started and taken a step.
         WaitUntilPaid(orders, orders.CreateNewOrder(), "before the pool was blocked");
-        PlaceAnOrderWithThePoolBlocked(orders);
+        WithThePoolBlocked(() =>
+        {
+            var id = orders.CreateNewOrder();
+            WaitUntilPaid(orders, id, "while every pool thread was blocked");
+            Assert.NotNull(orders.GetOrder(id).ReservationId);
+        });
         await runner.StopAsync();
     }
 
@@ -78,14 +83,6 @@ public sealed class StarvedPoolTests : IDisposable
         WithThePoolBlocked(() => WaitUntilPaid(orders, elsewhere.CreateNewOrder(), "while every pool thread was blocked"));
         await runner.StopAsync();
     }
-
-    /// <summary>Places an order while every pool thread is blocked and waits until it is paid.</summary>
-    private static void PlaceAnOrderWithThePoolBlocked(Orders orders) => WithThePoolBlocked(() =>
-    {
-        var id = orders.CreateNewOrder();
-        WaitUntilPaid(orders, id, "while every pool thread was blocked");
-        Assert.NotNull(orders.GetOrder(id).ReservationId);
-    });
 
     /// <summary>Runs <paramref name="work"/> on the calling thread while every pool thread is blocked and the pool may not grow.</summary>
     private static void WithThePoolBlocked(Action work)
