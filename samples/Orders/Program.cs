@@ -2,6 +2,9 @@ using System.CommandLine;
 using OrdersSample;
 using ProcessDsl;
 
+// The events' generated JSON contracts, before any event is stored or read (workers too).
+EventTopics.AddJsonTypeInfoResolver(OrdersJson.Default);
+
 // Worker processes of the multiprocess runner (and workers started by hand) enter here.
 if (WorkerHost.IsWorkerCommand(args)) return await WorkerHost.RunAsync(args, OrdersSystem.Definition);
 

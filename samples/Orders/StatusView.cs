@@ -11,7 +11,7 @@ internal static class StatusView
     {
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(status, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
+            Console.WriteLine(JsonSerializer.Serialize(status, OrdersJson.Default.IReadOnlyListApplicationStatus));
             return;
         }
         var table = new Table().AddColumns("application", "newest id", "parked", "follows", "position", "lag");

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using LinqToDB;
 using LinqToDB.Data;
 using LinqToDB.DataProvider;
@@ -43,8 +44,14 @@ public sealed class PostgresPersistence : Persistence
 
     /// <summary>Opens the store (nothing connects until first use); <c>Persistence.Postgres(...)</c> says the same.</summary>
     /// <exception cref="ArgumentException">The connection string is not valid, names no host, or an option names a bad identifier.</exception>
+    /// <exception cref="NotSupportedException">The program is published with Native AOT (see <c>docs/aot.md</c>).</exception>
     public PostgresPersistence(string connectionString, PostgresOptions? options = null)
     {
+        // Before anything touches the provider (its type initializer would fail with a less clear error).
+        if (!RuntimeFeature.IsDynamicCodeSupported)
+            throw new NotSupportedException(
+                "PostgreSQL stores do not run under Native AOT yet: LinqToDB's PostgreSQL provider builds expression types at run time, " +
+                "which a native program cannot create. Run this program on the JIT (or published ReadyToRun), or use a SQLite or memory store (docs/aot.md).");
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         Options = options ?? new PostgresOptions();
         _connectionString = Prepare(connectionString, schema: null);

@@ -9,7 +9,7 @@ using ProcessDsl.Benchmarks;
 //     (--store: sqlite:DIR (default: a temporary one) or postgres:CONNECTION-STRING; --fresh-db: a new database for the run;
 //      --runner multiprocess starts this program again as its workers)
 //   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- range --sizes 10000,100000,1000000,10000000
-//   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- compare [--rounds 3] [--scale 1] [--anchor PATH] [--orders-dll PATH]
+//   dotnet run -c Release --project tests/ProcessDsl.Benchmarks -- compare [--rounds 3] [--scale 1] [--anchor PATH] [--orders-dll PATH (Orders.dll, or the native Orders program published with Native AOT)]
 //       [--postgres CONNECTION-STRING] [--pgbench PATH] [--memory-events 1000000] [--marten PATH]
 //     (--marten: the MartenCatchUp program, default benchmarks/MartenCatchUp/bin/Release/net10.0/MartenCatchUp.dll when built
 //      (cd benchmarks/MartenCatchUp && dotnet build): Marten's async daemon on the same catch-up work, same server, same round;

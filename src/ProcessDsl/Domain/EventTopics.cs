@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -34,8 +35,18 @@ public static class EventTopics
         public static Entry? Entry;
     }
 
+    /// <summary>The JSON contract of one event type, taken from <see cref="SerializerOptions"/> on first use.</summary>
+    private static class Contract<TEvent>
+    {
+        private static JsonTypeInfo<TEvent>? s_info;
+
+        public static JsonTypeInfo<TEvent> Info => s_info ??= (JsonTypeInfo<TEvent>)SerializerOptions.GetTypeInfo(typeof(TEvent));
+    }
+
     private static readonly ConcurrentDictionary<Type, Entry> s_byType = new();
     private static readonly ConcurrentDictionary<string, Entry> s_byTopic = new(StringComparer.Ordinal);
+
+    private static readonly EventContracts s_contracts = new();
 
     /// <summary>
     /// The serializer options used for every stored event. The stored state leaves out
@@ -43,20 +54,103 @@ public static class EventTopics
     /// store keeps them in columns of their own, and reading an event sets them from those columns
     /// (state written with them, by earlier versions, is read the same way: the columns win).
     /// </summary>
+    /// <remarks>
+    /// Contracts come first from the resolvers given to <see cref="AddJsonTypeInfoResolver"/>, in the
+    /// order given, then from reflection (where the application allows reflection-based
+    /// serialization: not under Native AOT or trimming). Set its resolver through
+    /// <see cref="AddJsonTypeInfoResolver"/>, not <see cref="JsonSerializerOptions.TypeInfoResolverChain"/>,
+    /// so that every contract leaves out the two columns.
+    /// </remarks>
     public static JsonSerializerOptions SerializerOptions { get; } = new(JsonSerializerDefaults.General)
     {
-        TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { LeaveOutOrigin } },
+        TypeInfoResolver = s_contracts,
     };
+
+    /// <summary>
+    /// Adds a source of event contracts, usually a <see cref="System.Text.Json.Serialization.JsonSerializerContext"/>
+    /// with a <c>[JsonSerializable(typeof(...))]</c> for each event type, asked before the ones added
+    /// earlier and before reflection. Generated contracts need no reflection and no code generation at
+    /// run time: a program published with Native AOT or trimmed has no other source, so every event
+    /// type it stores or reads needs one there. Elsewhere they also make the first event of each type
+    /// cheaper. Call it at start-up, before the first event of a type it covers is stored or read
+    /// (events are written and read the same way either way: the stored JSON does not change).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">
+    /// <paramref name="resolver"/> has a contract for an event type that has already been serialised
+    /// or read with a contract from another source.
+    /// </exception>
+    public static void AddJsonTypeInfoResolver(IJsonTypeInfoResolver resolver)
+    {
+        ArgumentNullException.ThrowIfNull(resolver);
+        s_contracts.Add(resolver);
+    }
+
+    /// <summary>
+    /// Where the event contracts come from: the added resolvers (newest first), then reflection if the
+    /// application allows it; each object contract of an event loses the two columns' properties.
+    /// </summary>
+    private sealed class EventContracts : IJsonTypeInfoResolver
+    {
+        private readonly Lock _gate = new();
+        private volatile IJsonTypeInfoResolver[] _added = [];
+        private readonly IJsonTypeInfoResolver? _reflection = ReflectionResolver();
+        private readonly ConcurrentDictionary<Type, bool> _resolved = new();
+
+        public void Add(IJsonTypeInfoResolver resolver)
+        {
+            lock (_gate)
+            {
+                foreach (var type in _resolved.Keys)
+                {
+                    if (resolver.GetTypeInfo(type, SerializerOptions) is not null)
+                        throw new InvalidOperationException(
+                            $"Events of {type.FullName} have already been serialised or read with another JSON contract: " +
+                            "add the resolver that has its contract at start-up, before the first event of that type is stored or read.");
+                }
+                _added = [resolver, .. _added];
+            }
+        }
+
+        public JsonTypeInfo? GetTypeInfo(Type type, JsonSerializerOptions options)
+        {
+            JsonTypeInfo? info = null;
+            foreach (var resolver in _added)
+            {
+                if ((info = resolver.GetTypeInfo(type, options)) is not null) break;
+            }
+            info ??= _reflection?.GetTypeInfo(type, options);
+            if (typeof(DomainEvent).IsAssignableFrom(type))
+            {
+                if (info is null)
+                    throw new InvalidOperationException(
+                        $"There is no JSON contract for the event type {type.FullName}: reflection-based serialization is off here (Native AOT or trimming), " +
+                        $"so give it one: a JsonSerializerContext with [JsonSerializable(typeof({type.Name}))], added at start-up with EventTopics.AddJsonTypeInfoResolver.");
+                _resolved.TryAdd(type, true);
+                if (info.Kind == JsonTypeInfoKind.Object) LeaveOutOrigin(info);
+            }
+            return info;
+        }
+
+        [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Only where the application allows reflection-based serialization (JsonSerializer.IsReflectionEnabledByDefault), which trimming and Native AOT turn off.")]
+        [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Only where the application allows reflection-based serialization (JsonSerializer.IsReflectionEnabledByDefault), which trimming and Native AOT turn off.")]
+        private static DefaultJsonTypeInfoResolver? ReflectionResolver() =>
+            JsonSerializer.IsReflectionEnabledByDefault ? new DefaultJsonTypeInfoResolver() : null;
+    }
 
     /// <summary>Removes the originator id and version, which the store's columns carry, from an event's JSON contract.</summary>
     private static void LeaveOutOrigin(JsonTypeInfo info)
     {
-        if (info.Kind != JsonTypeInfoKind.Object || !typeof(DomainEvent).IsAssignableFrom(info.Type)) return;
         for (var i = info.Properties.Count - 1; i >= 0; i--)
         {
-            if (info.Properties[i].AttributeProvider is PropertyInfo { Name: nameof(DomainEvent.OriginatorId) or nameof(DomainEvent.OriginatorVersion) } property
-                && property.DeclaringType == typeof(DomainEvent))
-                info.Properties.RemoveAt(i);
+            var property = info.Properties[i];
+            if (property.DeclaringType != typeof(DomainEvent)) continue;
+            // The member's own name where the contract gives it (the JSON name may follow a naming policy).
+            var name = property.AttributeProvider is MemberInfo member ? member.Name : property.Name;
+            if (name is not (nameof(DomainEvent.OriginatorId) or nameof(DomainEvent.OriginatorVersion))) continue;
+            // A generated contract sets init-only properties as it does constructor parameters: such a
+            // property stays (to bind), and is never written.
+            if (property.AssociatedParameter is null) info.Properties.RemoveAt(i);
+            else property.ShouldSerialize = static (_, _) => false;
         }
     }
 
@@ -93,9 +187,9 @@ public static class EventTopics
             typeof(TEvent),
             version,
             upcasts.ToArray(),
-            static e => JsonSerializer.SerializeToUtf8Bytes((TEvent)e, SerializerOptions),
-            static bytes => JsonSerializer.Deserialize<TEvent>(bytes.Span, SerializerOptions),
-            static state => state.Deserialize<TEvent>(SerializerOptions));
+            static e => JsonSerializer.SerializeToUtf8Bytes((TEvent)e, Contract<TEvent>.Info),
+            static bytes => JsonSerializer.Deserialize(bytes.Span, Contract<TEvent>.Info),
+            static state => state.Deserialize(Contract<TEvent>.Info));
         var byTopic = s_byTopic.GetOrAdd(topic, entry);
         if (byTopic.Type != typeof(TEvent))
             throw new InvalidOperationException(
@@ -195,7 +289,7 @@ public static class EventTopics
             TEvent? value;
             if (notification.Version == (entry?.Version ?? 1))
             {
-                value = JsonSerializer.Deserialize<TEvent>(notification.State, SerializerOptions);
+                value = JsonSerializer.Deserialize(notification.State, Contract<TEvent>.Info);
             }
             else
             {
@@ -203,7 +297,7 @@ public static class EventTopics
                     ? throw new EventDeserializationException(notification.Id, notification.Topic,
                         $"it was stored at version {notification.Version}, but {typeof(TEvent).FullName} is not registered with a version or upcast steps")
                     : Upcast(notification, entry);
-                value = state.Deserialize<TEvent>(SerializerOptions);
+                value = state.Deserialize(Contract<TEvent>.Info);
             }
             return Stamped(notification, value);
         }

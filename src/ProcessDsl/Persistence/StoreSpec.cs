@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
-using System.Reflection;
 using System.Runtime.CompilerServices;
 using LinqToDB.Data;
 
@@ -20,12 +19,6 @@ public static class StoreSpec
         ["sqlite"] = rest => Persistence.Sqlite(rest),
         ["sqlite-normal"] = rest => Persistence.Sqlite(rest, SqliteDurability.Normal),
         ["sqlite-off"] = rest => Persistence.Sqlite(rest, SqliteDurability.Off),
-    };
-
-    // Schemes whose provider lives in a package of its own, loaded on first use.
-    private static readonly Dictionary<string, (string Assembly, string Type)> s_known = new(StringComparer.Ordinal)
-    {
-        ["postgres"] = ("ProcessDsl.PostgreSql", "ProcessDsl.PostgresPersistence"),
     };
 
     /// <summary>Registers a provider's scheme: <c>scheme:REST</c> opens <paramref name="open"/>(REST).</summary>
@@ -52,12 +45,18 @@ public static class StoreSpec
     private static Func<string, Persistence>? Find(string scheme)
     {
         if (s_schemes.TryGetValue(scheme, out var open)) return open;
-        if (!s_known.TryGetValue(scheme, out var provider)) return null;
         try
         {
-            // The provider's module initializer registers its scheme.
-            var type = Assembly.Load(provider.Assembly).GetType(provider.Type, throwOnError: true)!;
-            RuntimeHelpers.RunModuleConstructor(type.Module.ModuleHandle);
+            // A scheme whose provider lives in a package of its own: the provider's module initializer
+            // registers it. Its type is named by a literal, so trimming and Native AOT keep it in a
+            // program that references the package.
+            var provider = scheme switch
+            {
+                "postgres" => Type.GetType("ProcessDsl.PostgresStoreSpec, ProcessDsl.PostgreSql", throwOnError: false),
+                _ => null,
+            };
+            if (provider is null) return null;
+            RuntimeHelpers.RunModuleConstructor(provider.Module.ModuleHandle);
         }
         catch (Exception ex) when (ex is FileNotFoundException or FileLoadException or TypeLoadException or BadImageFormatException)
         {

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Runtime.ExceptionServices;
 
@@ -131,10 +132,13 @@ public sealed class MultiprocessRunner : Runner
         // The workers learn of the parent's saves through the cross-process prompts (announced by the base runner).
     }
 
+    [UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "The assembly's location is used only under the dotnet host; a single-file or Native AOT program is started as its own executable.")]
     private (string Executable, IReadOnlyList<string> Prefix) WorkerCommand()
     {
         if (_options.WorkerExecutable is { } executable) return (executable, _options.WorkerArguments ?? []);
         var process = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot tell which program to start as a worker: set MultiprocessOptions.WorkerExecutable.");
+        // Under "dotnet app.dll" the program is an assembly file; a single-file or Native AOT program is
+        // its own executable (and has no assembly location), so it is started as it is.
         var entry = Assembly.GetEntryAssembly()?.Location;
         var isDotnetHost = Path.GetFileNameWithoutExtension(process).Equals("dotnet", StringComparison.OrdinalIgnoreCase);
         if (isDotnetHost && string.IsNullOrEmpty(entry))

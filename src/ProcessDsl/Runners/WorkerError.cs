@@ -10,18 +10,18 @@ internal static class WorkerError
     /// <summary>The exit code of a worker whose follower stopped with a <see cref="ProcessingException"/>.</summary>
     public const int ExitCode = 3;
 
-    private sealed record Payload(string Application, string Upstream, long NotificationId, string Topic, string ExceptionType, string Message);
+    internal sealed record Payload(string Application, string Upstream, long NotificationId, string Topic, string ExceptionType, string Message);
 
     public static string Format(ProcessingException error) =>
         Prefix + JsonSerializer.Serialize(new Payload(error.Application, error.Upstream, error.NotificationId, error.Topic,
-            error.InnerException?.GetType().FullName ?? "", error.InnerException?.Message ?? error.Message));
+            error.InnerException?.GetType().FullName ?? "", error.InnerException?.Message ?? error.Message), WorkerJson.Default.Payload);
 
     public static ProcessingException? Parse(string line)
     {
         if (!line.StartsWith(Prefix, StringComparison.Ordinal)) return null;
         try
         {
-            var p = JsonSerializer.Deserialize<Payload>(line.AsSpan(Prefix.Length));
+            var p = JsonSerializer.Deserialize(line.AsSpan(Prefix.Length), WorkerJson.Default.Payload);
             if (p is null) return null;
             return new ProcessingException(p.Application, p.Upstream, p.NotificationId, p.Topic, new WorkerProcessException(p.ExceptionType, p.Message));
         }

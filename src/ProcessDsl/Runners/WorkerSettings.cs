@@ -18,8 +18,6 @@ internal sealed record WorkerSettings
     /// <summary>The line a worker writes on standard output once its followers run.</summary>
     public const string ReadyLine = "PROCESSDSL-READY";
 
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = false };
-
     public ProcessingOptions Processing { get; init; } = new();
 
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
@@ -66,14 +64,14 @@ internal sealed record WorkerSettings
         };
     }
 
-    public string ToJson() => JsonSerializer.Serialize(this, s_json);
+    public string ToJson() => JsonSerializer.Serialize(this, WorkerJson.Default.WorkerSettings);
 
     /// <exception cref="FormatException">Not settings this version wrote.</exception>
     public static WorkerSettings FromJson(string json)
     {
         try
         {
-            return JsonSerializer.Deserialize<WorkerSettings>(json, s_json) ?? throw new FormatException($"{SettingsVariable} holds no settings.");
+            return JsonSerializer.Deserialize(json, WorkerJson.Default.WorkerSettings) ?? throw new FormatException($"{SettingsVariable} holds no settings.");
         }
         catch (JsonException ex)
         {
