@@ -1,6 +1,5 @@
-using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Text.Json;
+using ProcessDsl.Tests.Shared;
 using ProcessDsl.Tests.Support;
 
 namespace ProcessDsl.Tests;
@@ -79,16 +78,15 @@ public sealed class NativeAotTests : IClassFixture<NativeAotTests.PublishedOrder
         {
             var repository = RepositoryRoot();
             Directory = Path.Combine(_root.Path, "out");
-            var arguments = new List<string>
-            {
-                "publish", Path.Combine(repository, "samples", "Orders", "Orders.csproj"), "-c", "Release", "-r", RuntimeIdentifier(),
+            List<string> arguments =
+            [
+                "publish", Path.Combine(repository, "samples", "Orders", "Orders.csproj"), "-c", "Release", "-r", NativeAotPublish.RuntimeIdentifier,
                 "-p:PublishAot=true", "--artifacts-path", Path.Combine(_root.Path, "artifacts"), "-o", Directory, "-v", "quiet", "-nologo",
-            };
-            // Native AOT links with clang; where only gcc is installed, with gcc.
-            if (OperatingSystem.IsLinux() && !OnPath("clang") && OnPath("gcc")) arguments.Add("-p:CppCompilerAndLinker=gcc");
+                .. NativeAotPublish.LinkerArguments,
+            ];
             var (code, output) = Execute(WorkerProgram.Dotnet, arguments, TimeSpan.FromMinutes(20));
             if (code != 0) throw new InvalidOperationException($"dotnet publish -p:PublishAot=true exited {code}:\n{output}");
-            Program = Path.Combine(Directory, OperatingSystem.IsWindows() ? "Orders.exe" : "Orders");
+            Program = Path.Combine(Directory, NativeAotPublish.Program("Orders"));
         }
 
         public string Directory { get; }
@@ -114,20 +112,8 @@ public sealed class NativeAotTests : IClassFixture<NativeAotTests.PublishedOrder
 
         private static (int Code, string Output) Execute(string program, IEnumerable<string> arguments, TimeSpan timeout, bool errorsToo = true)
         {
-            var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var a in arguments) start.ArgumentList.Add(a);
-            using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}.");
-            var output = process.StandardOutput.ReadToEndAsync();
-            var errors = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(timeout))
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"{program} {string.Join(' ', start.ArgumentList)} did not finish within {timeout}.");
-            }
-            process.WaitForExit();
-            var text = output.GetAwaiter().GetResult();
-            var error = errors.GetAwaiter().GetResult();
-            return (process.ExitCode, errorsToo || process.ExitCode != 0 ? text + error : text);
+            var (code, output, errors) = NativeAotPublish.Run(program, arguments, workingDirectory: null, timeout);
+            return (code, errorsToo || code != 0 ? output + errors : output);
         }
 
         private static string RepositoryRoot()
@@ -138,15 +124,5 @@ public sealed class NativeAotTests : IClassFixture<NativeAotTests.PublishedOrder
             }
             throw new DirectoryNotFoundException($"No ProcessDsl.sln above {AppContext.BaseDirectory}.");
         }
-
-        private static string RuntimeIdentifier()
-        {
-            var os = OperatingSystem.IsWindows() ? "win" : OperatingSystem.IsMacOS() ? "osx" : "linux";
-            return $"{os}-{RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant()}";
-        }
-
-        private static bool OnPath(string name) =>
-            (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-                .Any(dir => File.Exists(Path.Combine(dir, name)));
     }
 }

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using ProcessDsl.Hosting.Tests.Support;
+using ProcessDsl.Tests.Shared;
 
 namespace ProcessDsl.Hosting.Tests.Packaging;
 
@@ -102,42 +103,17 @@ public sealed partial class PackagingTests(LocalPackages packages)
         DotnetCli.Run(folder, minutes, "new", "console");
         DotnetCli.Run(folder, minutes, "add", "package", "ProcessDsl", "--version", packages.Version);
         File.WriteAllText(Path.Combine(folder, "Program.cs"), program);
-        var rid = (OperatingSystem.IsWindows() ? "win-" : OperatingSystem.IsMacOS() ? "osx-" : "linux-") +
-            System.Runtime.InteropServices.RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant();
-        string[] publish = ["publish", "-c", "Release", "-r", rid, "-p:PublishAot=true", "-o", Path.Combine(folder, "native")];
-        // Native AOT links with clang; where only gcc is installed, with gcc.
-        if (OperatingSystem.IsLinux() && !OnPath("clang") && OnPath("gcc")) publish = [.. publish, "-p:CppCompilerAndLinker=gcc"];
-        DotnetCli.Run(folder, minutes, publish);
+        DotnetCli.Run(folder, minutes, ["publish", "-c", "Release", "-r", NativeAotPublish.RuntimeIdentifier, "-p:PublishAot=true",
+            "-o", Path.Combine(folder, "native"), .. NativeAotPublish.LinkerArguments]);
 
-        var native = Path.Combine(folder, "native", OperatingSystem.IsWindows() ? "shop-aot.exe" : "shop-aot");
+        var native = Path.Combine(folder, "native", NativeAotPublish.Program("shop-aot"));
         Assert.True(File.Exists(native), $"No native program at {native}.");
         Assert.False(File.Exists(Path.Combine(folder, "native", "linq2db.dll")), "A Native AOT publish has its dependencies compiled in.");
-        var output = RunProgram(native, folder, TimeSpan.FromMinutes(2));
+        var (code, output, errors) = NativeAotPublish.Run(native, [], folder, TimeSpan.FromMinutes(2));
+        Assert.True(code == 0, $"{native} exited {code}:\n{output}{errors}");
         Assert.Equal(3, ReservedTrue().Matches(output).Count);
         Assert.Contains("orders log: 6 notifications", output, StringComparison.Ordinal);
     }
-
-    /// <summary>Runs a program, which must exit 0 in time; returns what it printed.</summary>
-    private static string RunProgram(string program, string folder, TimeSpan timeout)
-    {
-        var info = new System.Diagnostics.ProcessStartInfo(program) { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        using var process = System.Diagnostics.Process.Start(info) ?? throw new InvalidOperationException($"Could not start {program}.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} did not finish within {timeout}.");
-        }
-        process.WaitForExit();
-        var text = output.GetAwaiter().GetResult() + errors.GetAwaiter().GetResult();
-        Assert.True(process.ExitCode == 0, $"{program} exited {process.ExitCode}:\n{text}");
-        return text;
-    }
-
-    private static bool OnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Any(dir => File.Exists(Path.Combine(dir, name)));
 
     /// <summary>The C# block that follows <c>&lt;!-- getting-started: NAME --&gt;</c> in the doc.</summary>
     private static string Block(string doc, string name)
