@@ -66,10 +66,13 @@ internal static partial class Compare
         if (postgres is not null && postgres.StartsWith("postgres:", StringComparison.Ordinal)) postgres = postgres["postgres:".Length..];
         if (postgres is not null && !File.Exists(pgbench)) throw new FileNotFoundException($"No pgbench at {pgbench} (pass --pgbench PATH).", pgbench);
         var self = typeof(Compare).Assembly.Location;
-        Task<string> RunOrdersAsync(IEnumerable<string> arguments) => RunOrders(ordersDll, arguments);
-        // LinqToDB's PostgreSQL provider builds expression types at run time that a Native AOT program
-        // cannot create (docs/aot.md): such a program runs the orders rows on memory and SQLite only.
+        // The orders sample as built or published: an assembly runs under dotnet; a native program
+        // (published with Native AOT) runs as it is. LinqToDB's PostgreSQL provider builds expression
+        // types at run time that a native program cannot create (docs/aot.md): such a program runs the
+        // orders rows on memory and SQLite only.
         var nativeOrders = !ordersDll.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+        Task<string> RunOrdersAsync(IEnumerable<string> arguments) =>
+            nativeOrders ? RunProcessAsync(ordersDll, arguments) : RunProcessAsync("dotnet", [ordersDll, .. arguments]);
         int N(int n) => Math.Max(100, (int)(n * scale));
 
         var memorySingle = new Row("memory, single-threaded");
@@ -324,15 +327,6 @@ internal static partial class Compare
         using var json = System.Text.Json.JsonDocument.Parse(text.Trim());
         return json.RootElement.GetProperty("catchup_events_per_second").GetDouble();
     }
-
-    /// <summary>
-    /// The orders sample as built or published: an assembly runs under <c>dotnet</c>; a native
-    /// program (published with Native AOT) runs as it is.
-    /// </summary>
-    private static Task<string> RunOrders(string orders, IEnumerable<string> arguments) =>
-        orders.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
-            ? RunProcessAsync("dotnet", [orders, .. arguments])
-            : RunProcessAsync(orders, arguments);
 
     private static async Task<string> RunProcessAsync(string program, IEnumerable<string> arguments)
     {

@@ -29,18 +29,17 @@ public static class EventTopics
         Func<ReadOnlyMemory<byte>, DomainEvent?> Deserialize,
         Func<JsonObject, DomainEvent?> DeserializeUpcast);
 
-    /// <summary>The registration of one event type, found without a dictionary lookup on the generic fast path.</summary>
+    /// <summary>
+    /// The registration of one event type and its JSON contract (taken from <see cref="SerializerOptions"/>
+    /// on first use), found without a dictionary lookup on the generic fast path.
+    /// </summary>
     private static class Registered<TEvent>
     {
         public static Entry? Entry;
-    }
 
-    /// <summary>The JSON contract of one event type, taken from <see cref="SerializerOptions"/> on first use.</summary>
-    private static class Contract<TEvent>
-    {
-        private static JsonTypeInfo<TEvent>? s_info;
+        private static JsonTypeInfo<TEvent>? s_contract;
 
-        public static JsonTypeInfo<TEvent> Info => s_info ??= (JsonTypeInfo<TEvent>)SerializerOptions.GetTypeInfo(typeof(TEvent));
+        public static JsonTypeInfo<TEvent> Contract => s_contract ??= (JsonTypeInfo<TEvent>)SerializerOptions.GetTypeInfo(typeof(TEvent));
     }
 
     private static readonly ConcurrentDictionary<Type, Entry> s_byType = new();
@@ -187,9 +186,9 @@ public static class EventTopics
             typeof(TEvent),
             version,
             upcasts.ToArray(),
-            static e => JsonSerializer.SerializeToUtf8Bytes((TEvent)e, Contract<TEvent>.Info),
-            static bytes => JsonSerializer.Deserialize(bytes.Span, Contract<TEvent>.Info),
-            static state => state.Deserialize(Contract<TEvent>.Info));
+            static e => JsonSerializer.SerializeToUtf8Bytes((TEvent)e, Registered<TEvent>.Contract),
+            static bytes => JsonSerializer.Deserialize(bytes.Span, Registered<TEvent>.Contract),
+            static state => state.Deserialize(Registered<TEvent>.Contract));
         var byTopic = s_byTopic.GetOrAdd(topic, entry);
         if (byTopic.Type != typeof(TEvent))
             throw new InvalidOperationException(
@@ -289,7 +288,7 @@ public static class EventTopics
             TEvent? value;
             if (notification.Version == (entry?.Version ?? 1))
             {
-                value = JsonSerializer.Deserialize(notification.State, Contract<TEvent>.Info);
+                value = JsonSerializer.Deserialize(notification.State, Registered<TEvent>.Contract);
             }
             else
             {
@@ -297,7 +296,7 @@ public static class EventTopics
                     ? throw new EventDeserializationException(notification.Id, notification.Topic,
                         $"it was stored at version {notification.Version}, but {typeof(TEvent).FullName} is not registered with a version or upcast steps")
                     : Upcast(notification, entry);
-                value = state.Deserialize(Contract<TEvent>.Info);
+                value = state.Deserialize(Registered<TEvent>.Contract);
             }
             return Stamped(notification, value);
         }
