@@ -4,6 +4,7 @@ using LinqToDB;
 using LinqToDB.Data;
 using LinqToDB.DataProvider;
 using LinqToDB.DataProvider.PostgreSQL;
+using LinqToDB.Mapping;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -435,6 +436,26 @@ public sealed class PostgresPersistence : Persistence
         db.Execute("SELECT pg_advisory_xact_lock(@key)", new DataParameter("key", DdlLockKey, DataType.Int64));
         create(db);
     }
+
+    /// <summary>
+    /// Many projection rows of one type as one statement of arrays, unnested by the server: one
+    /// parameter per column, and the same text for any number of rows (prepared once per connection).
+    /// </summary>
+    protected override bool BindRowArrays(DataConnection db, System.Data.Common.DbBatchCommand command, string insertInto, IReadOnlyList<ColumnDescriptor> columns, IReadOnlyList<object> rows, string onConflict)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(columns);
+        ArgumentNullException.ThrowIfNull(rows);
+        return PostgresRowArrays.Bind(db, command, insertInto, columns, rows, onConflict);
+    }
+
+    /// <summary>
+    /// True: <c>INSERT ... ON CONFLICT</c> looks each key up in the unique index before it inserts,
+    /// and a plain insert of a new key does not, so runs of rows go as plain inserts first (see
+    /// <see cref="Persistence.InsertsNewRowsFirst"/>).
+    /// </summary>
+    protected override bool InsertsNewRowsFirst => true;
 
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)

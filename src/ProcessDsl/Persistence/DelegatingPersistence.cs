@@ -1,5 +1,7 @@
+using System.Data.Common;
 using LinqToDB;
 using LinqToDB.Data;
+using LinqToDB.Mapping;
 
 namespace ProcessDsl;
 
@@ -40,6 +42,13 @@ public abstract class DelegatingPersistence : Persistence
 
     /// <inheritdoc/>
     protected internal override void CreateRowTable(DataConnection db, Action<DataConnection> create) => Inner.CreateRowTable(db, create);
+
+    /// <inheritdoc/>
+    protected internal override bool BindRowArrays(DataConnection db, DbBatchCommand command, string insertInto, IReadOnlyList<ColumnDescriptor> columns, IReadOnlyList<object> rows, string onConflict) =>
+        Inner.BindRowArrays(db, command, insertInto, columns, rows, onConflict);
+
+    /// <inheritdoc/>
+    protected internal override bool InsertsNewRowsFirst => Inner.InsertsNewRowsFirst;
 
     /// <inheritdoc/>
     protected internal override string? AppendLockSql(StoreTables tables) => Inner.AppendLockSql(tables);

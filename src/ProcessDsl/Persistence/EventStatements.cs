@@ -106,6 +106,29 @@ internal sealed class EventStatements(StoreTables tables)
     }
 
     /// <summary>
+    /// The conditional tracking move of <see cref="MoveTracking"/> as a command of <paramref name="batch"/>
+    /// (its <see cref="DbBatchCommand.RecordsAffected"/> is 1 when it moved); the caller adds it.
+    /// </summary>
+    public DbBatchCommand MoveTrackingCommand(DbBatch batch, TrackingUpdate tracking)
+    {
+        var command = batch.CreateBatchCommand();
+        command.CommandText = _moveTracking;
+        Add(command, "@position", DbType.Int64, tracking.Position);
+        Add(command, "@upstream", DbType.String, tracking.Upstream);
+        Add(command, "@expected", DbType.Int64, tracking.Expected);
+        return command;
+
+        static void Add(DbBatchCommand command, string name, DbType type, object value)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.DbType = type;
+            parameter.Value = value;
+            command.Parameters.Add(parameter);
+        }
+    }
+
+    /// <summary>
     /// After a tracking move found no row at the expected position: inserts the follower's first row
     /// when it has none yet and expected none (true), or says the move conflicts (false).
     /// </summary>

@@ -2,6 +2,7 @@ using System.Data;
 using System.Data.Common;
 using LinqToDB;
 using LinqToDB.Data;
+using LinqToDB.Mapping;
 
 namespace ProcessDsl;
 
@@ -110,6 +111,30 @@ public abstract class Persistence : IDisposable
         ArgumentNullException.ThrowIfNull(create);
         create(db);
     }
+
+    /// <summary>
+    /// Binds <paramref name="command"/> to write many projection rows of one mapped type (their keys
+    /// distinct) in one statement whose values come as one array parameter per column: its text is
+    /// <paramref name="insertInto"/> (<c>INSERT INTO table (columns)</c>), then the provider's source of
+    /// rows made from the arrays, then <paramref name="onConflict"/> (an upsert's clause, or empty for a
+    /// plain insert). The values are each column's provider value (<see cref="ColumnDescriptor.GetProviderValue"/>),
+    /// converted as LinqToDB converts a parameter of that column. Returns false, having bound nothing,
+    /// where the provider has no array parameters or cannot carry some column's values in one; the rows
+    /// then go as multi-row <c>VALUES</c>. The default returns false; PostgreSQL unnests arrays, so a
+    /// step's thousand rows are one statement with one parameter per column.
+    /// </summary>
+    protected internal virtual bool BindRowArrays(DataConnection db, DbBatchCommand command, string insertInto, IReadOnlyList<ColumnDescriptor> columns, IReadOnlyList<object> rows, string onConflict) => false;
+
+    /// <summary>
+    /// Whether a step's runs of projection rows are first sent as plain inserts, inside a savepoint in
+    /// the same round trip, and sent again as upserts only when the database refuses a key that already
+    /// exists (<see cref="Classify"/> says <see cref="StoreFault.UniqueViolation"/>). Where an upsert
+    /// looks its key up before it inserts (PostgreSQL's <c>ON CONFLICT</c>), a run of new rows then costs
+    /// one index descent per row instead of two. The end state is the upsert's either way. A row type
+    /// whose runs keep meeting existing keys is sent as upserts for a while (doubling, up to 1,024
+    /// runs) before plain inserts are tried again. False by default.
+    /// </summary>
+    protected internal virtual bool InsertsNewRowsFirst => false;
 
     /// <summary>
     /// A statement that, run inside an append transaction before the newest id is read, serialises

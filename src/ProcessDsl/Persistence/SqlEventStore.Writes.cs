@@ -117,8 +117,9 @@ internal sealed partial class SqlEventStore
         var progress = new WriteProgress { Sent = true };
         try
         {
-            step.FlushRows();
-            var last = AppendInTransaction(db, progress, all, tracking, parked);
+            // A step that appends nothing moves its tracking in the rows' last round trip.
+            var moved = step.FlushRows(all.Count == 0 && parked is null ? tracking : null);
+            var last = AppendInTransaction(db, progress, all, moved ? null : tracking, parked);
             progress.Committing = true;
             var started = Stopwatch.GetTimestamp();
             _persistence.CommitTransaction(db.Db);
@@ -356,8 +357,9 @@ internal sealed partial class SqlEventStore
         {
             if (tracking is not null)
             {
+                // No stored position is where a first step expects to start (0): not a conflict.
                 var actual = Statements.StoredPosition(db, tracking.Upstream);
-                if (actual != tracking.Expected) return new TrackingConflictException(Application, tracking.Upstream, tracking.Expected, actual);
+                if ((actual ?? 0) != tracking.Expected) return new TrackingConflictException(Application, tracking.Upstream, tracking.Expected, actual);
             }
             foreach (var e in events)
                 if (Statements.IsVersionTaken(db, e.OriginatorId, e.OriginatorVersion))

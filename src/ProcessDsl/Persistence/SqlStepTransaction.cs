@@ -53,15 +53,26 @@ internal sealed class SqlStepTransaction : StepTransaction
     public override void Add(RowChange row) => _rows.Add(row);
 
     /// <summary>Writes the row changes added since the last flush, in order.</summary>
-    internal override void FlushRows()
+    internal override void FlushRows() => FlushRows(null);
+
+    /// <summary>
+    /// Writes the row changes added since the last flush, in order; where they go in batches (see
+    /// <see cref="RowStatements.Batch"/>), <paramref name="tracking"/> rides as the last statement of
+    /// the last round trip. Returns true when it moved there; false when it was not sent or found
+    /// another position (the caller then moves it as usual, which inserts a first position or reports
+    /// the conflict).
+    /// </summary>
+    internal bool FlushRows(TrackingUpdate? tracking)
     {
-        if (_rows.Count == 0) return;
+        if (_rows.Count == 0) return false;
         foreach (var row in _rows) EnsureTable(row.RowType, row.EnsureTable);
-        if (_rows.Count == 1 || !RowStatements.Batch(Commands.Db, _rows))
+        var moved = false;
+        if ((_rows.Count == 1 && tracking is null) || !RowStatements.Batch(_store, Commands.Db, _rows, tracking, out moved))
         {
             foreach (var row in _rows) row.Apply(Commands.Db);
         }
         _rows.Clear();
+        return moved;
     }
 
     /// <summary>Commits the step (see <see cref="SqlEventStore.CommitStep"/>).</summary>

@@ -24,6 +24,7 @@ internal sealed class RowStatements
     private readonly string _delete;
     private readonly string _upsertHead;
     private readonly string _upsertTail;
+    private readonly string _insertInto;
     // Multi-row upserts by row count: the SQL text and its parameter names, each built once.
     private readonly ConcurrentDictionary<int, (string Sql, string[] Names)> _multiRow = new();
 
@@ -37,7 +38,8 @@ internal sealed class RowStatements
         var values = string.Join(", ", _columns.Select((_, i) => "@p" + i));
         var keys = string.Join(", ", _keys.Select(c => Quote(c.ColumnName)));
         var others = _columns.Where(c => !c.IsPrimaryKey).Select(c => $"{Quote(c.ColumnName)} = excluded.{Quote(c.ColumnName)}").ToList();
-        _upsertHead = $"INSERT INTO {table} ({names}) VALUES ";
+        _insertInto = $"INSERT INTO {table} ({names})";
+        _upsertHead = _insertInto + " VALUES ";
         _upsertTail = $" ON CONFLICT ({keys}) " + (others.Count == 0 ? "DO NOTHING" : "DO UPDATE SET " + string.Join(", ", others));
         _upsert = _upsertHead + "(" + values + ")" + _upsertTail;
         _delete = $"DELETE FROM {table} WHERE " + string.Join(" AND ", _keys.Select((c, i) => $"{Quote(c.ColumnName)} = @k{i}"));
@@ -110,6 +112,48 @@ internal sealed class RowStatements
         public int GetHashCode(object?[] key) => System.Collections.StructuralComparisons.StructuralEqualityComparer.GetHashCode(key);
     }
 
+    /// <summary>The most rows one statement of array parameters carries (see <see cref="Persistence.BindRowArrays"/>).</summary>
+    internal const int MaxRowsPerArrayStatement = 10_000;
+
+    /// <summary>The savepoint a batch of plain inserts is sent inside (see <see cref="Persistence.InsertsNewRowsFirst"/>).</summary>
+    private const string Savepoint = "processdsl_rows";
+
+    // Plain inserts first: how many of this row type's next runs go as upserts after a run met an
+    // existing key, and how many the next such meeting sets (doubling). Shared by every store and
+    // thread: a lost update only makes one more or one fewer attempt, never a different end state.
+    private int _upsertRuns;
+    private int _upsertBackoff;
+
+    // Whether the provider last refused this type's rows as arrays: runs are then cut at the VALUES
+    // limit before their keys are compared (a hint only; every run asks the provider again).
+    private volatile bool _arraysRefused;
+
+    /// <summary>Whether this row type's next run is tried as a plain insert (counts down a backoff).</summary>
+    private bool TakeInsertFirst()
+    {
+        if (Volatile.Read(ref _upsertRuns) <= 0) return true;
+        Interlocked.Decrement(ref _upsertRuns);
+        return false;
+    }
+
+    /// <summary>A run of this type met an existing key: upserts for the next runs, twice as many as last time (at most 1,024).</summary>
+    private void InsertMetExistingKey()
+    {
+        var backoff = Math.Clamp(Volatile.Read(ref _upsertBackoff) * 2, 1, 1024);
+        Volatile.Write(ref _upsertBackoff, backoff);
+        Volatile.Write(ref _upsertRuns, backoff);
+    }
+
+    /// <summary>A run of this type went in as plain inserts: the backoff starts again from one.</summary>
+    private void InsertWentIn() => Volatile.Write(ref _upsertBackoff, 0);
+
+    /// <summary>The SQL of <paramref name="rows"/> rows as multi-row <c>VALUES</c>, upserted or plainly inserted.</summary>
+    private (string Sql, string[] Names) MultiRow(int rows, bool insert)
+    {
+        var (sql, names) = MultiRow(rows);
+        return insert ? (sql[..^_upsertTail.Length], names) : (sql, names);
+    }
+
     /// <summary>
     /// Writes a step's row changes, in order, in batches of statements each sent in one round trip,
     /// when the provider's connection supports ADO.NET batches (Npgsql does; Microsoft.Data.Sqlite,
@@ -117,72 +161,157 @@ internal sealed class RowStatements
     /// Consecutive upserts of one row type with distinct keys go as one multi-row statement (what the
     /// server then parses, plans and runs once): the same rows, in the same transaction, so the same
     /// end state as one statement each; a key written again starts a new statement, as one statement
-    /// may not change a row twice. Returns false, having written nothing, otherwise: the caller then
-    /// applies the changes one by one.
+    /// may not change a row twice. Where the provider takes arrays (<see cref="Persistence.BindRowArrays"/>)
+    /// such a run is one statement with one parameter per column; otherwise multi-row <c>VALUES</c>.
+    /// Where it inserts new rows first (<see cref="Persistence.InsertsNewRowsFirst"/>) the runs are
+    /// plain inserts inside a savepoint of the same batch; a batch that meets an existing key is rolled
+    /// back to the savepoint and sent again as upserts. Returns false, having written nothing,
+    /// otherwise: the caller then applies the changes one by one.
     /// </summary>
-    public static bool Batch(DataConnection db, IReadOnlyList<RowChange> rows)
+    /// <param name="store">The step's store: its provider and tables.</param>
+    /// <param name="db">The step's connection, inside its transaction.</param>
+    /// <param name="rows">The row changes, in the order the policies made them.</param>
+    /// <param name="tracking">A tracking move to send as the last statement of the last round trip, or null.</param>
+    /// <param name="trackingMoved">Whether that move found the expected position and moved it (false: the caller moves it as usual, or reports the conflict).</param>
+    public static bool Batch(SqlEventStore store, DataConnection db, IReadOnlyList<RowChange> rows, TrackingUpdate? tracking, out bool trackingMoved)
     {
+        trackingMoved = false;
         var connection = db.OpenDbConnection();
         if (!connection.CanCreateBatch) return false;
         foreach (var row in rows)
             if (row.Statements is null) return false;
+        var persistence = store.Persistence;
+        var insertsFirst = persistence.InsertsNewRowsFirst;
         var next = 0;
         HashSet<object?[]>? keys = null;
+        List<RowStatements>? tried = null;
         while (next < rows.Count)
         {
-            using var batch = connection.CreateBatch();
-            batch.Transaction = db.Transaction;
-            while (next < rows.Count && batch.BatchCommands.Count < BatchSize)
+            var start = next;
+            using (var batch = Build(store, db, connection, rows, ref next, insertsFirst, tracking, ref keys, ref tried, out var move))
             {
-                var change = rows[next];
-                var statements = change.Statements!;
-                var command = batch.CreateBatchCommand();
-                if (change.IsDelete)
+                if (tried is not { Count: > 0 })
                 {
-                    command.CommandText = statements._delete;
-                    for (var i = 0; i < statements._keys.Length; i++)
-                        command.Parameters.Add(Parameter(db, command, statements._keys[i], ParameterName("k", i), change.Row!));
-                    next++;
+                    batch.ExecuteNonQuery();
+                    trackingMoved = move?.RecordsAffected == 1;
+                    continue;
+                }
+                try
+                {
+                    batch.ExecuteNonQuery();
+                    trackingMoved = move?.RecordsAffected == 1;
+                    foreach (var type in tried) type.InsertWentIn();
+                    continue;
+                }
+                catch (DbException ex) when (persistence.Classify(ex, store.Tables) == StoreFault.UniqueViolation)
+                {
+                    // A key that exists already: undo the batch's writes, then the same writes as upserts.
+                    foreach (var type in tried) type.InsertMetExistingKey();
+                }
+            }
+            using (var undo = connection.CreateCommand())
+            {
+                undo.Transaction = db.Transaction;
+                undo.CommandText = $"ROLLBACK TO SAVEPOINT {Savepoint}; RELEASE SAVEPOINT {Savepoint}";
+                undo.ExecuteNonQuery();
+            }
+            next = start;
+            using var again = Build(store, db, connection, rows, ref next, insertsFirst: false, tracking, ref keys, ref tried, out var moveAgain);
+            again.ExecuteNonQuery();
+            trackingMoved = moveAgain?.RecordsAffected == 1;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// The next batch of statements from <paramref name="next"/> on (moved past what it covers). Runs
+    /// of two or more rows whose type takes a plain insert first are listed in <paramref name="tried"/>,
+    /// and the batch then begins with a savepoint and ends releasing it. The batch that covers the last
+    /// row ends with the tracking move, when there is one (<paramref name="move"/>).
+    /// </summary>
+    private static DbBatch Build(SqlEventStore store, DataConnection db, DbConnection connection, IReadOnlyList<RowChange> rows, ref int next,
+        bool insertsFirst, TrackingUpdate? tracking, ref HashSet<object?[]>? keys, ref List<RowStatements>? tried, out DbBatchCommand? move)
+    {
+        var persistence = store.Persistence;
+        move = null;
+        tried?.Clear();
+        var batch = connection.CreateBatch();
+        batch.Transaction = db.Transaction;
+        while (next < rows.Count && batch.BatchCommands.Count < BatchSize)
+        {
+            var change = rows[next];
+            var statements = change.Statements!;
+            var command = batch.CreateBatchCommand();
+            if (change.IsDelete)
+            {
+                command.CommandText = statements._delete;
+                for (var i = 0; i < statements._keys.Length; i++)
+                    command.Parameters.Add(Parameter(db, command, statements._keys[i], ParameterName("k", i), change.Row!));
+                next++;
+            }
+            else
+            {
+                // The run of upserts of this row type whose keys differ.
+                var valuesLimit = Math.Min(MaxRowsPerStatement, Math.Max(1, 60_000 / statements._columns.Length));
+                var limit = statements._arraysRefused ? valuesLimit : MaxRowsPerArrayStatement;
+                var end = next + 1;
+                while (end < rows.Count && end - next < limit && rows[end] is { IsDelete: false } same && same.Statements == statements)
+                {
+                    if (end == next + 1)
+                    {
+                        // A second row of the type: only now are keys worth comparing.
+                        keys ??= new HashSet<object?[]>(KeyComparer.Instance);
+                        keys.Clear();
+                        keys.Add(statements.KeyOf(change.Row!));
+                    }
+                    if (!keys!.Add(statements.KeyOf(same.Row!))) break;
+                    end++;
+                }
+                if (end - next == 1)
+                {
+                    command.CommandText = statements._upsert;
+                    for (var i = 0; i < statements._columns.Length; i++)
+                        command.Parameters.Add(Parameter(db, command, statements._columns[i], ParameterName("p", i), change.Row!));
                 }
                 else
                 {
-                    // The run of upserts of this row type whose keys differ.
-                    var limit = Math.Min(MaxRowsPerStatement, Math.Max(1, 60_000 / statements._columns.Length));
-                    var end = next + 1;
-                    while (end < rows.Count && end - next < limit && rows[end] is { IsDelete: false } same && same.Statements == statements)
+                    var insert = insertsFirst && statements.TakeInsertFirst();
+                    var run = new object[end - next];
+                    for (var r = 0; r < run.Length; r++) run[r] = rows[next + r].Row!;
+                    var arrays = persistence.BindRowArrays(db, command, statements._insertInto, statements._columns, run, insert ? "" : statements._upsertTail);
+                    statements._arraysRefused = !arrays;
+                    if (!arrays)
                     {
-                        if (end == next + 1)
-                        {
-                            // A second row of the type: only now are keys worth comparing.
-                            keys ??= new HashSet<object?[]>(KeyComparer.Instance);
-                            keys.Clear();
-                            keys.Add(statements.KeyOf(change.Row!));
-                        }
-                        if (!keys!.Add(statements.KeyOf(same.Row!))) break;
-                        end++;
-                    }
-                    if (end - next == 1)
-                    {
-                        command.CommandText = statements._upsert;
-                        for (var i = 0; i < statements._columns.Length; i++)
-                            command.Parameters.Add(Parameter(db, command, statements._columns[i], ParameterName("p", i), change.Row!));
-                    }
-                    else
-                    {
-                        var (sql, names) = statements.MultiRow(end - next);
+                        // Multi-row VALUES: as many rows as one statement's parameters allow.
+                        end = Math.Min(end, next + valuesLimit);
+                        var (sql, names) = statements.MultiRow(end - next, insert);
                         command.CommandText = sql;
                         var columns = statements._columns;
                         for (var r = next; r < end; r++)
                             for (var i = 0; i < columns.Length; i++)
                                 command.Parameters.Add(Parameter(db, command, columns[i], names[(r - next) * columns.Length + i], rows[r].Row!));
                     }
-                    next = end;
+                    if (insert) (tried ??= []).Add(statements);
                 }
-                batch.BatchCommands.Add(command);
+                next = end;
             }
-            batch.ExecuteNonQuery();
+            batch.BatchCommands.Add(command);
         }
-        return true;
+        if (tried is { Count: > 0 })
+        {
+            var begin = batch.CreateBatchCommand();
+            begin.CommandText = "SAVEPOINT " + Savepoint;
+            batch.BatchCommands.Insert(0, begin);
+            var release = batch.CreateBatchCommand();
+            release.CommandText = "RELEASE SAVEPOINT " + Savepoint;
+            batch.BatchCommands.Add(release);
+        }
+        if (next == rows.Count && tracking is not null)
+        {
+            move = store.Statements.MoveTrackingCommand(batch, tracking);
+            batch.BatchCommands.Add(move);
+        }
+        return batch;
     }
 
     private static DbParameter Parameter(DataConnection db, DbBatchCommand command, ColumnDescriptor column, string name, object row)
