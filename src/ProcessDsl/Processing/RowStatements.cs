@@ -190,20 +190,15 @@ internal sealed class RowStatements
             var start = next;
             using (var batch = Build(store, db, connection, rows, ref next, insertsFirst, tracking, ref keys, ref tried, out var move))
             {
-                if (tried is not { Count: > 0 })
-                {
-                    batch.ExecuteNonQuery();
-                    trackingMoved = move?.RecordsAffected == 1;
-                    continue;
-                }
                 try
                 {
                     batch.ExecuteNonQuery();
                     trackingMoved = move?.RecordsAffected == 1;
-                    foreach (var type in tried) type.InsertWentIn();
+                    if (tried is not null)
+                        foreach (var type in tried) type.InsertWentIn();
                     continue;
                 }
-                catch (DbException ex) when (persistence.Classify(ex, store.Tables) == StoreFault.UniqueViolation)
+                catch (DbException ex) when (tried is { Count: > 0 } && persistence.Classify(ex, store.Tables) == StoreFault.UniqueViolation)
                 {
                     // A key that exists already: undo the batch's writes, then the same writes as upserts.
                     foreach (var type in tried) type.InsertMetExistingKey();
