@@ -78,6 +78,41 @@ public sealed class TelemetryTests : IDisposable
     }
 
     [Fact]
+    public async Task The_writer_meter_times_each_hold_and_counts_every_save_once()
+    {
+        var clock = Stopwatch.StartNew();
+        await using (var runner = new MultiThreadedRunner(ShopSystem.Definition, Persistence.Sqlite(_directory.Path), Options(new PaymentGateway())))
+        {
+            await runner.StartAsync();
+            var orders = runner.Get<Orders>();
+            // Concurrent callers: their saves group, or ride in the steps of Orders' followers.
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
+            {
+                for (var i = 0; i < 5; i++) orders.CreateNewOrder();
+            })));
+            await runner.WaitUntilIdleAsync(TimeSpan.FromSeconds(30));
+            await runner.StopAsync();
+        }
+        var elapsed = clock.Elapsed.TotalSeconds;
+
+        var held = _measurements.Where(m => m.Instrument == "processdsl.writer.held").ToArray();
+        Assert.All(held, m => Assert.True(m.Value >= 0));
+        Assert.Contains(held, m => m.Tags["application"] == "Orders" && m.Tags["holder"] == "saves");
+        Assert.Contains(held, m => m.Tags["application"] == "Orders" && m.Tags["holder"] == "step");
+        Assert.Contains(held, m => m.Tags["application"] == "Reservations" && m.Tags["holder"] == "step");
+        Assert.Contains(held, m => m.Tags["application"] == "Orders" && m.Tags["holder"] == "schema");
+        // One writer per application, held by one at a time: its holds never add up to more than
+        // the time the runner ran (they would, counting the callers' waits for it).
+        Assert.InRange(Sum("processdsl.writer.held", "Orders"), 0.000001, elapsed);
+
+        // Each of the 40 saves committed exactly once, in a group commit or in a step that carried it.
+        var saves = _measurements.Where(m => m.Instrument == "processdsl.saves.per_commit" && m.Tags["application"] == "Orders").ToArray();
+        Assert.Equal(40, saves.Sum(m => m.Value));
+        Assert.All(saves, m => Assert.Contains(m.Tags["carrier"], new[] { "saves", "step" }));
+        Assert.Equal(0, Sum("processdsl.saves.per_commit", "Reservations")); // processing steps only: no commands
+    }
+
+    [Fact]
     public async Task The_lag_gauge_reads_how_far_a_follower_is_behind()
     {
         var gateway = new PaymentGateway();

@@ -31,6 +31,15 @@ internal static class ProcessDslTelemetry
     private static readonly Counter<long> EventsParked = Meter.CreateCounter<long>(
         "processdsl.events.parked", "{event}", "Events a follower stopped on after its retries (it waits there until fixed and restarted).");
 
+    private static readonly Histogram<double> WriterHeldTime = Meter.CreateHistogram<double>(
+        "processdsl.writer.held", "s",
+        "How long an application's writer was held at a time on a SQLite or PostgreSQL store (tag holder: step, saves, position, schema or close). " +
+        "The sum over an interval, divided by the interval, is the writer's utilisation: near 1, the application's writes are what the system waits for.");
+
+    private static readonly Histogram<long> SavesPerCommit = Meter.CreateHistogram<long>(
+        "processdsl.saves.per_commit", "{save}",
+        "Commands' saves committed in one transaction (tag carrier: saves for a group commit of its own, step for a processing step that carried them).");
+
     private static readonly List<Runner> Runners = [];
 
     static ProcessDslTelemetry()
@@ -44,6 +53,25 @@ internal static class ProcessDslTelemetry
     {
         if (count > 0 && EventsRecorded.Enabled)
             EventsRecorded.Add(count, new KeyValuePair<string, object?>(ProcessDslDiagnostics.ApplicationTag, application));
+    }
+
+    /// <summary>Whether anyone listens to <c>processdsl.writer.held</c>: the writer's clock runs only then.</summary>
+    internal static bool MeasuresWriter => WriterHeldTime.Enabled;
+
+    /// <summary>An application's writer was held for <paramref name="held"/> by <paramref name="holder"/>.</summary>
+    internal static void WriterHeld(string application, string holder, TimeSpan held)
+    {
+        if (WriterHeldTime.Enabled)
+            WriterHeldTime.Record(held.TotalSeconds,
+                new KeyValuePair<string, object?>(ProcessDslDiagnostics.ApplicationTag, application), new KeyValuePair<string, object?>("holder", holder));
+    }
+
+    /// <summary><paramref name="count"/> commands' saves committed in one transaction of <paramref name="carrier"/> (<c>saves</c> or <c>step</c>).</summary>
+    internal static void SavesCommitted(string application, int count, string carrier)
+    {
+        if (count > 0 && SavesPerCommit.Enabled)
+            SavesPerCommit.Record(count,
+                new KeyValuePair<string, object?>(ProcessDslDiagnostics.ApplicationTag, application), new KeyValuePair<string, object?>("carrier", carrier));
     }
 
     /// <summary>A follower retries a step (<paramref name="kind"/>: <c>policy</c> or <c>transient</c>).</summary>

@@ -16,7 +16,7 @@ internal sealed partial class SqlEventStore
     /// </summary>
     public override StepTransaction BeginStep()
     {
-        _writeLock.Enter();
+        _writeLock.Enter(WriteGate.Step);
         try
         {
             var db = Writer();
@@ -51,7 +51,7 @@ internal sealed partial class SqlEventStore
     public override void WritePosition(TrackingUpdate tracking)
     {
         ArgumentNullException.ThrowIfNull(tracking);
-        using (_writeLock.Hold())
+        using (_writeLock.Hold(WriteGate.Position))
         {
             Write((db, progress) =>
             {
@@ -124,7 +124,11 @@ internal sealed partial class SqlEventStore
             var started = Stopwatch.GetTimestamp();
             _persistence.CommitTransaction(db.Db);
             step.Committed(Stopwatch.GetElapsedTime(started));
-            if (saves.Count > 0) GroupCommit.Completed(saves, last - events.Count);
+            if (saves.Count > 0)
+            {
+                GroupCommit.Completed(saves, last - events.Count);
+                ProcessDslTelemetry.SavesCommitted(Application, saves.Count, WriteGate.Step);
+            }
             return events.Count == 0 ? 0 : last;
         }
         catch (Exception ex)

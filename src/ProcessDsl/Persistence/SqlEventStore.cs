@@ -16,7 +16,7 @@ namespace ProcessDsl;
 internal sealed partial class SqlEventStore : EventStore
 {
     private readonly Persistence _persistence;
-    private readonly WriteGate _writeLock = new();
+    private readonly WriteGate _writeLock;
     private readonly GroupCommit _saves = new();
     private readonly ReaderPool _readers;
     private readonly ConcurrentDictionary<Type, bool> _rowTables = new();
@@ -27,11 +27,12 @@ internal sealed partial class SqlEventStore : EventStore
     {
         _persistence = persistence;
         Application = application;
+        _writeLock = new WriteGate(application);
         Tables = persistence.TablesOf(application);
         Statements = new EventStatements(Tables);
         _appendLock = persistence.AppendLockSql(Tables);
         _readers = new ReaderPool(persistence, application, Tables);
-        using (_writeLock.Hold())
+        using (_writeLock.Hold(WriteGate.Schema))
         {
             // Idempotent (IF NOT EXISTS), so safe to retry on a fresh connection whatever got through.
             Write((db, _) =>
@@ -112,7 +113,7 @@ internal sealed partial class SqlEventStore : EventStore
     public override void EnsureRowTable<T>() where T : class
     {
         if (_rowTables.ContainsKey(typeof(T))) return;
-        using (_writeLock.Hold())
+        using (_writeLock.Hold(WriteGate.Schema))
         {
             // Idempotent (IF NOT EXISTS), so safe to retry on a fresh connection whatever got through.
             Write((db, _) =>
@@ -160,7 +161,7 @@ internal sealed partial class SqlEventStore : EventStore
             // others sleep on their own save rather than spin on the lock through a disk flush (or a
             // processing step, which carries them into its transaction), and look again after a
             // moment in case the leader left before their turn.
-            if (_writeLock.TryEnter())
+            if (_writeLock.TryEnter(WriteGate.Saves))
             {
                 try
                 {
@@ -190,7 +191,7 @@ internal sealed partial class SqlEventStore : EventStore
         var save = _saves.Enqueue(events);
         while (!save.Done)
         {
-            if (_writeLock.TryEnter())
+            if (_writeLock.TryEnter(WriteGate.Saves))
             {
                 try
                 {
@@ -220,6 +221,7 @@ internal sealed partial class SqlEventStore : EventStore
         try
         {
             GroupCommit.Completed(group, await AppendNowAsync(GroupCommit.Events(group)).ConfigureAwait(false));
+            ProcessDslTelemetry.SavesCommitted(Application, group.Count, WriteGate.Saves);
         }
         catch (ConcurrencyException) when (group.Count > 1)
         {
@@ -237,6 +239,7 @@ internal sealed partial class SqlEventStore : EventStore
         try
         {
             save.Complete(await AppendNowAsync(save.Events).ConfigureAwait(false), null);
+            ProcessDslTelemetry.SavesCommitted(Application, 1, WriteGate.Saves);
         }
         catch (Exception ex)
         {
@@ -256,6 +259,7 @@ internal sealed partial class SqlEventStore : EventStore
         try
         {
             GroupCommit.Completed(group, AppendNow(GroupCommit.Events(group)));
+            ProcessDslTelemetry.SavesCommitted(Application, group.Count, WriteGate.Saves);
         }
         catch (ConcurrencyException)
         {
@@ -273,6 +277,7 @@ internal sealed partial class SqlEventStore : EventStore
         try
         {
             save.Complete(AppendNow(save.Events), null);
+            ProcessDslTelemetry.SavesCommitted(Application, 1, WriteGate.Saves);
         }
         catch (Exception ex)
         {
@@ -299,7 +304,7 @@ internal sealed partial class SqlEventStore : EventStore
 
     public override void Dispose()
     {
-        using (_writeLock.Hold()) DropWriter();
+        using (_writeLock.Hold(WriteGate.Close)) DropWriter();
         _readers.Dispose();
     }
 }
@@ -308,21 +313,49 @@ internal sealed partial class SqlEventStore : EventStore
 /// The write lock of an application's store: held by one processing step or one leading save at a
 /// time. Not bound to a thread, so an asynchronous save can hold it across its awaits.
 /// </summary>
-internal sealed class WriteGate
+internal sealed class WriteGate(string application)
 {
+    /// <summary>Holders, as the <c>holder</c> tag of <c>processdsl.writer.held</c>.</summary>
+    public const string Step = "step", Saves = "saves", Position = "position", Schema = "schema", Close = "close";
+
     private readonly SemaphoreSlim _gate = new(1, 1);
+    // Written by the holder only, after it entered and before it exits.
+    private string _holder = "";
+    private long _entered;
 
-    public void Enter() => _gate.Wait();
+    public void Enter(string holder)
+    {
+        _gate.Wait();
+        Entered(holder);
+    }
 
-    public bool TryEnter() => _gate.Wait(0);
+    public bool TryEnter(string holder)
+    {
+        if (!_gate.Wait(0)) return false;
+        Entered(holder);
+        return true;
+    }
 
-    public void Exit() => _gate.Release();
+    public void Exit()
+    {
+        // Read before the gate opens: the next holder overwrites them.
+        var entered = _entered;
+        var holder = _holder;
+        _gate.Release();
+        if (entered != 0) ProcessDslTelemetry.WriterHeld(application, holder, System.Diagnostics.Stopwatch.GetElapsedTime(entered));
+    }
 
     /// <summary>Enters; disposing the result exits.</summary>
-    public Held Hold()
+    public Held Hold(string holder)
     {
-        Enter();
+        Enter(holder);
         return new Held(this);
+    }
+
+    private void Entered(string holder)
+    {
+        _holder = holder;
+        _entered = ProcessDslTelemetry.MeasuresWriter ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
     }
 
     /// <summary>The gate, held until disposed.</summary>
