@@ -90,6 +90,25 @@ public sealed class StoreArgumentTests : IDisposable
     }
 
     [Fact]
+    public async Task The_job_reports_how_busy_each_writer_was_and_the_saves_per_commit()
+    {
+        var (code, output) = await RunAsync("Orders.dll", "--store", "sqlite:" + _directory, "--orders", "20", "--callers", "4", "--runner", "multi", "--no-progress");
+        Assert.True(code == 0, output);
+        var line = output.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("writer_held_share ", StringComparison.Ordinal));
+        var values = line.Split(' ').Skip(1).Select(p => p.Split('=')).ToDictionary(p => p[0], p => double.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
+        // Every application writes; a writer is held by one at a time, so never more than the whole run.
+        Assert.Equal(["Orders", "Payments", "Reservations", "Summaries", "saves_per_commit"], values.Keys.Order(StringComparer.Ordinal));
+        Assert.All(values.Where(v => v.Key != "saves_per_commit"), v => Assert.InRange(v.Value, 0.0, 1.0));
+        Assert.True(values["Orders"] > 0, line);
+        // 20 saves over at most 20 commits, at least 1 each.
+        Assert.InRange(values["saves_per_commit"], 1.0, 20.0);
+
+        (code, output) = await RunAsync("Orders.dll", "--store", "memory", "--orders", "2", "--runner", "single", "--no-progress");
+        Assert.True(code == 0, output);
+        Assert.Contains("writer_held_share none ", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Warm_up_orders_go_through_the_system_and_are_checked_but_not_counted()
     {
         var (code, output) = await RunAsync("Orders.dll", "--store", "sqlite:" + _directory, "--orders", "3", "--warmup", "2", "--runner", "single", "--no-progress");
