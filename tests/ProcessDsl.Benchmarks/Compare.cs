@@ -134,10 +134,14 @@ internal static partial class Compare
                 foreach (var (row, runner, warmup) in new[] { (pgMulti, "multi", 0), (pgMultiprocess, "multiprocess", 0), (pgMultiWarm, "multi", PostgresWarmup), (pgMultiprocessWarm, "multiprocess", PostgresWarmup) })
                 {
                     using var scratch = PostgresScratch.Create(postgres);
-                    var ours = Values(await RunOrdersAsync(["--no-progress", "--orders", pgOrders.ToString(CultureInfo.InvariantCulture),
+                    var output = await RunOrdersAsync(["--no-progress", "--orders", pgOrders.ToString(CultureInfo.InvariantCulture),
                         "--warmup", warmup.ToString(CultureInfo.InvariantCulture),
-                        "--runner", runner, "--callers", PostgresCallers.ToString(CultureInfo.InvariantCulture), "--store", "postgres:" + scratch.ConnectionString]));
+                        "--runner", runner, "--callers", PostgresCallers.ToString(CultureInfo.InvariantCulture), "--store", "postgres:" + scratch.ConnectionString]);
+                    var ours = Values(output);
                     row.Add("ours", ours["events_per_s"]);
+                    // The share of the run the Orders writer was held (the sample's writer line): where a multi-threaded run waits.
+                    if (runner == "multi" && OrdersWriterShare().Match(output) is { Success: true } share)
+                        row.Add("orders_writer", double.Parse(share.Groups[1].Value, CultureInfo.InvariantCulture));
                     Done(row, round, FormattableString.Invariant($"ours {ours["events_per_s"]:F0} ev/s{(runner == "multi" ? $", pgbench {tps:F0} commits/s" : "")}"));
                 }
             }
@@ -223,7 +227,7 @@ internal static partial class Compare
                 continue;
             }
             var (o, t) = (multi["ours"], multi["pgbench"]);
-            Line(multi, $"{pgOrders:N0} orders", $"{F(o)} events/s ({F(o / 5)} orders/s)", $"pgbench, {PostgresCallers} clients: {F(t)} one-row commits/s{note}",
+            Line(multi, $"{pgOrders:N0} orders", $"{F(o)} events/s ({F(o / 5)} orders/s; Orders writer held {F(multi["orders_writer"], "F2")} of the run)", $"pgbench, {PostgresCallers} clients: {F(t)} one-row commits/s{note}",
                 $"**{F(o / 5 / t, "F2")} orders/commit**", $">= 0.5: {Met(o / 5 / t >= 0.5)}");
             var m = multiprocess["ours"];
             Line(multiprocess, $"{pgOrders:N0} orders", $"{F(m)} events/s", $"multi-threaded runner above: {F(o)} events/s",
@@ -260,7 +264,7 @@ internal static partial class Compare
         Console.WriteLine();
         Console.WriteLine("Rounds:");
         foreach (var row in new[] { memorySingle, memoryWarm, sqliteSingle, sqliteMulti, sqliteMultiWarm, pgMulti, pgMultiprocess, pgMultiWarm, pgMultiprocessWarm, catchUpSqlite, catchUpPg, catchUpPgRows, follower }.Where(r => r.Values.Count > 0))
-            Console.WriteLine($"- {row.Name}: " + string.Join("; ", row.Values.Select(kv => $"{kv.Key} " + string.Join(" / ", kv.Value.Select(v => F(v))))) +
+            Console.WriteLine($"- {row.Name}: " + string.Join("; ", row.Values.Select(kv => $"{kv.Key} " + string.Join(" / ", kv.Value.Select(v => F(v, kv.Key == "orders_writer" ? "F2" : "N0"))))) +
                 $"; load {string.Join(" / ", row.Loads.Select(l => F(l, "F1")))}");
         return 0;
     }
@@ -362,6 +366,9 @@ internal static partial class Compare
 
     [GeneratedRegex(@"\b([a-z_]+)=([0-9]+(?:\.[0-9]+)?)\b")]
     private static partial Regex KeyValue();
+
+    [GeneratedRegex(@"^writer_held_share .*\bOrders=([0-9]+(?:\.[0-9]+)?)", RegexOptions.Multiline)]
+    private static partial Regex OrdersWriterShare();
 
     [GeneratedRegex(@"tps = ([0-9.]+)")]
     private static partial Regex Tps();
