@@ -77,6 +77,7 @@ internal static class OrdersJob
         // not move (with the multiprocess runner, the workers' allocations are not in it).
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         using var writers = new WriterMeter();
+        var cpu = new CpuMeter();
         var clock = Stopwatch.StartNew();
         var work = Place(ids);
 
@@ -97,6 +98,7 @@ internal static class OrdersJob
         }
         await work;
         clock.Stop();
+        var cpuSummary = cpu.Summary(options.Orders);
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var writersSummary = writers.Summary(clock.Elapsed.TotalSeconds);
         writers.Dispose();
@@ -109,6 +111,7 @@ internal static class OrdersJob
         if (warmedUp != warmup.Length) Console.Error.WriteLine($"FAILED: {warmup.Length - warmedUp} of {warmup.Length} warm-up orders were not reserved and paid exactly once.");
         if (paid != options.Orders) Console.Error.WriteLine($"FAILED: {options.Orders - paid} of {options.Orders} orders were not reserved and paid exactly once.");
         Console.WriteLine(writersSummary);
+        Console.WriteLine(cpuSummary);
         Console.WriteLine(FormattableString.Invariant(
             $"orders={options.Orders} paid={paid} seconds={seconds:F3} orders_per_s={options.Orders / seconds:F0} events_per_s={options.Orders * EventsPerOrder / seconds:F0} allocated_kb_per_order={allocated / 1024.0 / Math.Max(1, options.Orders):F1}"));
         return ok ? 0 : 1;

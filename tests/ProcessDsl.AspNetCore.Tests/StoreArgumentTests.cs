@@ -109,6 +109,27 @@ public sealed class StoreArgumentTests : IDisposable
     }
 
     [Fact]
+    public async Task The_job_reports_the_processor_time_its_orders_cost()
+    {
+        var (code, output) = await RunAsync("Orders.dll", "--store", "sqlite:" + _directory, "--orders", "200", "--runner", "single", "--no-progress");
+        Assert.True(code == 0, output);
+        var line = output.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("cpu_ms_per_order=", StringComparison.Ordinal));
+        var values = line.Split(' ').Select(p => p.Split('=')).ToDictionary(p => p[0], p => double.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
+        // Two hundred orders on SQLite files cost this process some processor time, and not seconds each.
+        Assert.InRange(values["cpu_ms_per_order"], 0.001, 1000.0);
+        if (OperatingSystem.IsLinux())
+        {
+            // The machine's busy time includes this process's (its ticks are 10 ms: allow for the rounding).
+            var machine = values["machine_cpu_ms_per_order"];
+            Assert.True(machine * 200 + 20 >= values["cpu_ms_per_order"] * 200, line);
+        }
+        else
+        {
+            Assert.DoesNotContain("machine_cpu_ms_per_order", line, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Warm_up_orders_go_through_the_system_and_are_checked_but_not_counted()
     {
         var (code, output) = await RunAsync("Orders.dll", "--store", "sqlite:" + _directory, "--orders", "3", "--warmup", "2", "--runner", "single", "--no-progress");

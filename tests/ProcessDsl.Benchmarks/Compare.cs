@@ -128,9 +128,14 @@ internal static partial class Compare
 
             if (postgres is not null && !nativeOrders)
             {
-                var tps = PgbenchCommitsPerSecond(pgbench, postgres, PostgresCallers, NewDirectory(directory, round));
+                var (tps, pgbenchCpu) = PgbenchCommitsPerSecond(pgbench, postgres, PostgresCallers, NewDirectory(directory, round));
                 pgMulti.Add("pgbench", tps);
                 pgMultiWarm.Add("pgbench", tps);
+                if (pgbenchCpu is { } perCommit)
+                {
+                    pgMulti.Add("pgbench_cpu", perCommit);
+                    pgMultiWarm.Add("pgbench_cpu", perCommit);
+                }
                 foreach (var (row, runner, warmup) in new[] { (pgMulti, "multi", 0), (pgMultiprocess, "multiprocess", 0), (pgMultiWarm, "multi", PostgresWarmup), (pgMultiprocessWarm, "multiprocess", PostgresWarmup) })
                 {
                     using var scratch = PostgresScratch.Create(postgres);
@@ -142,6 +147,8 @@ internal static partial class Compare
                     // The share of the run the Orders writer was held (the sample's writer line): where a multi-threaded run waits.
                     if (runner == "multi" && OrdersWriterShare().Match(output) is { Success: true } share)
                         row.Add("orders_writer", double.Parse(share.Groups[1].Value, CultureInfo.InvariantCulture));
+                    // The machine's processor time per timed order (the server's and the workers' included), beside pgbench's per commit.
+                    if (ours.TryGetValue("machine_cpu_ms_per_order", out var cpu)) row.Add("cpu", cpu);
                     Done(row, round, FormattableString.Invariant($"ours {ours["events_per_s"]:F0} ev/s{(runner == "multi" ? $", pgbench {tps:F0} commits/s" : "")}"));
                 }
             }
@@ -227,10 +234,11 @@ internal static partial class Compare
                 continue;
             }
             var (o, t) = (multi["ours"], multi["pgbench"]);
-            Line(multi, $"{pgOrders:N0} orders", $"{F(o)} events/s ({F(o / 5)} orders/s; Orders writer held {F(multi["orders_writer"], "F2")} of the run)", $"pgbench, {PostgresCallers} clients: {F(t)} one-row commits/s{note}",
+            Line(multi, $"{pgOrders:N0} orders", $"{F(o)} events/s ({F(o / 5)} orders/s; Orders writer held {F(multi["orders_writer"], "F2")} of the run{Cpu(multi, "order")})",
+                $"pgbench, {PostgresCallers} clients: {F(t)} one-row commits/s{Cpu(multi, "commit", "pgbench_cpu")}{note}",
                 $"**{F(o / 5 / t, "F2")} orders/commit**", $">= 0.5: {Met(o / 5 / t >= 0.5)}");
             var m = multiprocess["ours"];
-            Line(multiprocess, $"{pgOrders:N0} orders", $"{F(m)} events/s", $"multi-threaded runner above: {F(o)} events/s",
+            Line(multiprocess, $"{pgOrders:N0} orders", $"{F(m)} events/s{Cpu(multiprocess, "order")}", $"multi-threaded runner above: {F(o)} events/s",
                 $"**{F(m / o, "F2")}x**", $">= 1.0x: {Met(m / o >= 1)}");
         }
         {
@@ -264,7 +272,7 @@ internal static partial class Compare
         Console.WriteLine();
         Console.WriteLine("Rounds:");
         foreach (var row in new[] { memorySingle, memoryWarm, sqliteSingle, sqliteMulti, sqliteMultiWarm, pgMulti, pgMultiprocess, pgMultiWarm, pgMultiprocessWarm, catchUpSqlite, catchUpPg, catchUpPgRows, follower }.Where(r => r.Values.Count > 0))
-            Console.WriteLine($"- {row.Name}: " + string.Join("; ", row.Values.Select(kv => $"{kv.Key} " + string.Join(" / ", kv.Value.Select(v => F(v, kv.Key == "orders_writer" ? "F2" : "N0"))))) +
+            Console.WriteLine($"- {row.Name}: " + string.Join("; ", row.Values.Select(kv => $"{kv.Key} " + string.Join(" / ", kv.Value.Select(v => F(v, kv.Key is "orders_writer" or "cpu" or "pgbench_cpu" ? "F2" : "N0"))))) +
                 $"; load {string.Join(" / ", row.Loads.Select(l => F(l, "F1")))}");
         return 0;
     }
@@ -282,13 +290,21 @@ internal static partial class Compare
         return dir;
     }
 
+    /// <summary>"; machine CPU 0.45 ms/order" from a row's metric, or nothing where it was not measured.</summary>
+    private static string Cpu(Row row, string per, string metric = "cpu") =>
+        row.Values.TryGetValue(metric, out var values) && values.Count > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"; machine CPU {Median(values):F2} ms/{per}")
+            : "";
+
     private static string[] Split(string arguments) => arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>
     /// pgbench's one-row commits per second: <paramref name="clients"/> clients (2 threads) each
-    /// inserting one row per transaction into a scratch table of a database of its own, for 5 seconds.
+    /// inserting one row per transaction into a scratch table of a database of its own, for 5 seconds;
+    /// and the machine's processor time per commit in that time (pgbench's and the server's), where
+    /// <c>/proc/stat</c> is read.
     /// </summary>
-    private static double PgbenchCommitsPerSecond(string pgbench, string connectionString, int clients, string directory)
+    private static (double CommitsPerSecond, double? CpuMsPerCommit) PgbenchCommitsPerSecond(string pgbench, string connectionString, int clients, string directory)
     {
         using var scratch = PostgresScratch.Create(connectionString);
         PostgresScratch.Execute(scratch.ConnectionString, "CREATE TABLE scratch (id bigserial PRIMARY KEY, state bytea NOT NULL)");
@@ -300,14 +316,20 @@ internal static partial class Compare
                      "-h", b.Host ?? "localhost", "-p", b.Port.ToString(CultureInfo.InvariantCulture), "-U", b.Username ?? "postgres", b.Database! })
             start.ArgumentList.Add(a);
         if (b.Password is { } password) start.Environment["PGPASSWORD"] = password;
+        var busyBefore = OrdersSample.CpuMeter.MachineBusyTicks();
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {pgbench}.");
         var errors = process.StandardError.ReadToEndAsync();
         var text = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
+        var busyAfter = OrdersSample.CpuMeter.MachineBusyTicks();
         var match = Tps().Match(text);
         if (process.ExitCode != 0 || !match.Success)
             throw new InvalidOperationException($"pgbench exited {process.ExitCode} without a tps line: {text}{errors.Result}");
-        return double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        var processed = Processed().Match(text);
+        double? cpu = busyBefore is { } b0 && busyAfter is { } b1 && processed.Success
+            ? (b1 - b0) * 10.0 / double.Parse(processed.Groups[1].Value, CultureInfo.InvariantCulture)
+            : null;
+        return (double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), cpu);
     }
 
     /// <summary>
@@ -372,4 +394,7 @@ internal static partial class Compare
 
     [GeneratedRegex(@"tps = ([0-9.]+)")]
     private static partial Regex Tps();
+
+    [GeneratedRegex(@"number of transactions actually processed: ([0-9]+)")]
+    private static partial Regex Processed();
 }
