@@ -13,7 +13,9 @@ public sealed class Account : Aggregate
 
     public decimal Balance { get; private set; }
 
-    public static Account Open(string owner) => Create<Account>(Guid.NewGuid(), new Opened(owner));
+    public static Account Open(string owner) => Open(Guid.NewGuid(), owner);
+
+    public static Account Open(Guid id, string owner) => Create<Account>(id, new Opened(owner));
 
     public void Deposit(decimal amount) => Trigger(new Deposited(amount));
 

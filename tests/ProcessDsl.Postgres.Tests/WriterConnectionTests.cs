@@ -92,6 +92,44 @@ public sealed class WriterConnectionTests
     }
 
     [PostgresFact]
+    public async Task An_asynchronous_save_lost_at_COMMIT_is_unknown_and_one_refused_leaves_the_connection_fit()
+    {
+        // A save is one round trip on PostgreSQL, its COMMIT included: these are the asynchronous path's
+        // outcomes, as the tests above are the synchronous one's.
+        using var test = TestStore.Create(StoreLocation.Postgres);
+        using var store = Open(test, "async_" + Guid.NewGuid().ToString("N")[..8]);
+        var bank = test.OpenBank(store);
+        await bank.SaveAsync([Account.Open("first")]);
+        test.Execute("Bank", "CREATE SEQUENCE kills");
+        test.Execute("Bank", """
+            CREATE FUNCTION kill_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM nextval('kills');
+                PERFORM pg_terminate_backend(pg_backend_pid());
+                RETURN NULL;
+            END $$
+            """);
+        test.Execute("Bank", "CREATE CONSTRAINT TRIGGER kill_at_commit AFTER INSERT ON bank_events DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION kill_at_commit()");
+
+        var ex = await Assert.ThrowsAsync<CommitOutcomeUnknownException>(() => bank.SaveAsync([Account.Open("cut")]));
+        Assert.Contains("57P01", ex.ToString(), StringComparison.Ordinal);
+        Assert.Equal(1L, Scalar<long>(test, "SELECT last_value FROM kills")); // never repeated
+        test.Execute("Bank", "DROP TRIGGER kill_at_commit ON bank_events");
+
+        // A stale aggregate: refused by the database (its unique index), explained, nothing stored;
+        // the same writer connection serves the next save.
+        var id = Guid.NewGuid();
+        await bank.SaveAsync([Account.Open(id, "stale")]);
+        await Assert.ThrowsAsync<ConcurrencyException>(() => bank.SaveAsync([Account.Open(id, "again")]));
+        await bank.SaveAsync([Account.Open("next")]);
+
+        var owners = bank.NotificationLog.Select(0, 100).Items.Select(n => EventTopics.Deserialize<Account.Opened>(n).Owner);
+        Assert.Equal(["first", "stale", "next"], owners);
+        Assert.Equal(3, bank.NotificationLog.MaxNotificationId);
+        Assert.Equal(0L, Scalar<long>(test, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction (aborted)'"));
+    }
+
+    [PostgresFact]
     public async Task Processes_creating_one_projection_row_table_at_the_same_moment_never_fail()
     {
         for (var round = 0; round < 5; round++)

@@ -69,6 +69,21 @@ public abstract class DelegatingPersistence : Persistence
     protected internal override ValueTask<AppendedAtOnce?> AppendAtOnceAsync(StoreCommands commands, StoreTables tables, string application, IReadOnlyList<StoredEvent> events, WriteProgress progress, CancellationToken cancellationToken) =>
         Inner.AppendAtOnceAsync(commands, tables, application, events, progress, cancellationToken);
 
+    /// <summary>
+    /// False, whatever the inner provider says: a command's save then runs its statements and its
+    /// <see cref="CommitTransaction"/> through this wrapper, one by one. A wrapper that changes none of
+    /// what a save runs may return <c>Inner.AppendsCommitted</c>.
+    /// </summary>
+    protected internal override bool AppendsCommitted => false;
+
+    /// <inheritdoc/>
+    protected internal override long AppendCommitted(StoreCommands commands, StoreTables tables, string application, IReadOnlyList<StoredEvent> events, WriteProgress progress) =>
+        Inner.AppendCommitted(commands, tables, application, events, progress);
+
+    /// <inheritdoc/>
+    protected internal override Task<long> AppendCommittedAsync(StoreCommands commands, StoreTables tables, string application, IReadOnlyList<StoredEvent> events, WriteProgress progress, CancellationToken cancellationToken) =>
+        Inner.AppendCommittedAsync(commands, tables, application, events, progress, cancellationToken);
+
     /// <inheritdoc/>
     protected internal override ValueTask AppendingAsync(StoreCommands commands, string application, long lastNotificationId, CancellationToken cancellationToken) =>
         Inner.AppendingAsync(commands, application, lastNotificationId, cancellationToken);

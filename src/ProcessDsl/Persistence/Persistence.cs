@@ -216,6 +216,44 @@ public abstract class Persistence : IDisposable
         ValueTask.FromResult<AppendedAtOnce?>(null);
 
     /// <summary>
+    /// Whether a command's save may go to the database as one round trip that begins its transaction,
+    /// locks, numbers, inserts and commits (<see cref="AppendCommitted"/>), instead of
+    /// <see cref="AppendAtOnce"/> followed by a <c>COMMIT</c> of its own. False by default.
+    /// </summary>
+    protected internal virtual bool AppendsCommitted => false;
+
+    /// <summary>
+    /// A command's save in one round trip, its transaction included (see <see cref="AppendsCommitted"/>),
+    /// on a connection with no transaction open. The default throws <see cref="NotSupportedException"/>.
+    /// </summary>
+    /// <remarks>
+    /// The provider reports how far a failed write got, for the store to say what it means: nothing
+    /// done (<see cref="WriteProgress.Sent"/> false: a broken connection is retried on a fresh one),
+    /// refused by the database before its <c>COMMIT</c> (<see cref="WriteProgress.Sent"/> true: the
+    /// error is the caller's, a unique violation explained as for any append), or unknown
+    /// (<see cref="WriteProgress.OutcomeUnknown"/>). A failure after the <c>COMMIT</c>'s reply is not a
+    /// failure: the save stands. The connection is left with no transaction open, or broken.
+    /// </remarks>
+    /// <param name="commands">A writer connection of the application, with no transaction open.</param>
+    /// <param name="tables">The application's tables.</param>
+    /// <param name="application">The application's name (the prompt names it).</param>
+    /// <param name="events">The events in order (at least one); their <see cref="StoredEvent.NotificationId"/> is not used.</param>
+    /// <param name="progress">Where the provider says how far it got (above), and <see cref="WriteProgress.FirstId"/> once known.</param>
+    /// <returns>The newest notification id before the save's: its events took the ids after it, in order.</returns>
+    protected internal virtual long AppendCommitted(StoreCommands commands, StoreTables tables, string application, IReadOnlyList<StoredEvent> events, WriteProgress progress) =>
+        throw new NotSupportedException($"{GetType().Name} does not append and commit in one round trip.");
+
+    /// <summary>As <see cref="AppendCommitted"/>, without blocking a thread while the server works.</summary>
+    /// <param name="commands">A writer connection of the application, with no transaction open.</param>
+    /// <param name="tables">The application's tables.</param>
+    /// <param name="application">The application's name (the prompt names it).</param>
+    /// <param name="events">The events in order (at least one).</param>
+    /// <param name="progress">Where the provider says how far it got (see <see cref="AppendCommitted"/>).</param>
+    /// <param name="cancellationToken">Not observed once the round trip is sent.</param>
+    protected internal virtual Task<long> AppendCommittedAsync(StoreCommands commands, StoreTables tables, string application, IReadOnlyList<StoredEvent> events, WriteProgress progress, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{GetType().Name} does not append and commit in one round trip.");
+
+    /// <summary>
     /// Called inside an append transaction that stored events, just before it commits, with the last
     /// notification id assigned (PostgreSQL sends its prompt here, delivered only if the commit succeeds).
     /// </summary>

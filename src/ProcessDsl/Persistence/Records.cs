@@ -45,4 +45,11 @@ public sealed class WriteProgress
 
     /// <summary>COMMIT was sent: a failure from here leaves the outcome unknown.</summary>
     public bool Committing { get; internal set; }
+
+    /// <summary>
+    /// Set by a provider whose write carries its own <c>COMMIT</c> in the same round trip
+    /// (<see cref="Persistence.AppendCommitted"/>) when a failure leaves it unknown whether that
+    /// <c>COMMIT</c> ran: the connection failed after the write's statements ran, or without any reply.
+    /// </summary>
+    public bool OutcomeUnknown { get; set; }
 }

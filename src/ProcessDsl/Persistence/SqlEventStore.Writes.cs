@@ -194,6 +194,17 @@ internal sealed partial class SqlEventStore
             var progress = new WriteProgress();
             try
             {
+                if (_persistence.AppendsCommitted)
+                {
+                    try
+                    {
+                        return await _persistence.AppendCommittedAsync(db, Tables, Application, Unnumbered(events), progress, none).ConfigureAwait(false) + events.Count;
+                    }
+                    catch (Exception ex)
+                    {
+                        throw FailedCommitted(db, progress, ex, events);
+                    }
+                }
                 await db.Db.BeginTransactionAsync(none).ConfigureAwait(false);
                 try
                 {
@@ -288,6 +299,13 @@ internal sealed partial class SqlEventStore
             ? ExplainUniqueViolation(db, events, tracking, progress.FirstId, ex)
             : ex;
     }
+
+    /// <summary>
+    /// After a failed <see cref="Persistence.AppendCommitted"/>: unknown when the provider says so, else
+    /// what <see cref="Failed"/> says (the provider has rolled back what it began).
+    /// </summary>
+    private Exception FailedCommitted(StoreCommands db, WriteProgress progress, Exception ex, IReadOnlyList<NewEvent> events) =>
+        progress.OutcomeUnknown ? new CommitOutcomeUnknownException(Application, ex) : Failed(db, progress, ex, events, tracking: null);
 
     /// <summary>
     /// Runs a write on the application's writer connection (opened on first use and kept). When the

@@ -286,7 +286,7 @@ internal sealed partial class SqlEventStore : EventStore
     }
 
     /// <summary>Appends events in a transaction of their own (under the write lock).</summary>
-    private long AppendNow(IReadOnlyList<NewEvent> events) => Write((db, progress) =>
+    private long AppendNow(IReadOnlyList<NewEvent> events) => _persistence.AppendsCommitted ? AppendCommittedNow(events) : Write((db, progress) =>
     {
         db.Db.BeginTransaction();
         try
@@ -299,6 +299,22 @@ internal sealed partial class SqlEventStore : EventStore
         catch (Exception ex)
         {
             throw Failed(db, progress, ex, events, tracking: null);
+        }
+    });
+
+    /// <summary>
+    /// <see cref="AppendNow"/> on a provider that sends the transaction with the append
+    /// (<see cref="Persistence.AppendsCommitted"/>): one round trip.
+    /// </summary>
+    private long AppendCommittedNow(IReadOnlyList<NewEvent> events) => Write((db, progress) =>
+    {
+        try
+        {
+            return _persistence.AppendCommitted(db, Tables, Application, Unnumbered(events), progress) + events.Count;
+        }
+        catch (Exception ex)
+        {
+            throw FailedCommitted(db, progress, ex, events);
         }
     });
 
