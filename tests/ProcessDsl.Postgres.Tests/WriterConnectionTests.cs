@@ -40,22 +40,13 @@ public sealed class WriterConnectionTests
         var bank = test.OpenBank(store);
         bank.OpenAccount("first");
         // The insert kills its own session: the transaction is cut after its lock and its first statements.
-        test.Execute("Bank", "CREATE SEQUENCE kills");
-        test.Execute("Bank", """
-            CREATE FUNCTION kill_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                PERFORM nextval('kills');
-                PERFORM pg_terminate_backend(pg_backend_pid());
-                RETURN NEW;
-            END $$
-            """);
-        test.Execute("Bank", "CREATE TRIGGER kill_on_insert BEFORE INSERT ON bank_events FOR EACH ROW EXECUTE FUNCTION kill_on_insert()");
+        var trigger = KillSessions(test, atCommit: false);
 
         var ex = Assert.ThrowsAny<NpgsqlException>(() => bank.OpenAccount("cut"));
         Assert.Contains("57P01", ex.ToString(), StringComparison.Ordinal);
         Assert.Equal(1L, Scalar<long>(test, "SELECT last_value FROM kills")); // tried once, not again
 
-        test.Execute("Bank", "DROP TRIGGER kill_on_insert ON bank_events");
+        test.Execute("Bank", $"DROP TRIGGER {trigger} ON bank_events");
         bank.OpenAccount("next");
         Assert.Equal(["first", "next"], bank.NotificationLog.Select(0, 100).Items.Select(n => EventTopics.Deserialize<Account.Opened>(n).Owner));
     }
@@ -68,16 +59,7 @@ public sealed class WriterConnectionTests
         var bank = test.OpenBank(store);
         bank.OpenAccount("first");
         // A deferred trigger kills the session while it commits: the outcome is unknown to the writer.
-        test.Execute("Bank", "CREATE SEQUENCE kills");
-        test.Execute("Bank", """
-            CREATE FUNCTION kill_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                PERFORM nextval('kills');
-                PERFORM pg_terminate_backend(pg_backend_pid());
-                RETURN NULL;
-            END $$
-            """);
-        test.Execute("Bank", "CREATE CONSTRAINT TRIGGER kill_at_commit AFTER INSERT ON bank_events DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION kill_at_commit()");
+        var trigger = KillSessions(test, atCommit: true);
 
         // Lost at COMMIT: the outcome is unknown, and the caller is told exactly that.
         var ex = Assert.Throws<CommitOutcomeUnknownException>(() => bank.OpenAccount("cut"));
@@ -85,7 +67,7 @@ public sealed class WriterConnectionTests
         Assert.Contains("57P01", ex.ToString(), StringComparison.Ordinal);
         Assert.Equal(1L, Scalar<long>(test, "SELECT last_value FROM kills")); // tried once: a COMMIT is never repeated
 
-        test.Execute("Bank", "DROP TRIGGER kill_at_commit ON bank_events");
+        test.Execute("Bank", $"DROP TRIGGER {trigger} ON bank_events");
         bank.OpenAccount("next");
         var owners = bank.NotificationLog.Select(0, 100).Items.Select(n => EventTopics.Deserialize<Account.Opened>(n).Owner).ToList();
         Assert.Equal(["first", "next"], owners); // the session died before its commit record: nothing of it stored
@@ -100,21 +82,12 @@ public sealed class WriterConnectionTests
         using var store = Open(test, "async_" + Guid.NewGuid().ToString("N")[..8]);
         var bank = test.OpenBank(store);
         await bank.SaveAsync([Account.Open("first")]);
-        test.Execute("Bank", "CREATE SEQUENCE kills");
-        test.Execute("Bank", """
-            CREATE FUNCTION kill_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                PERFORM nextval('kills');
-                PERFORM pg_terminate_backend(pg_backend_pid());
-                RETURN NULL;
-            END $$
-            """);
-        test.Execute("Bank", "CREATE CONSTRAINT TRIGGER kill_at_commit AFTER INSERT ON bank_events DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION kill_at_commit()");
+        var trigger = KillSessions(test, atCommit: true);
 
         var ex = await Assert.ThrowsAsync<CommitOutcomeUnknownException>(() => bank.SaveAsync([Account.Open("cut")]));
         Assert.Contains("57P01", ex.ToString(), StringComparison.Ordinal);
         Assert.Equal(1L, Scalar<long>(test, "SELECT last_value FROM kills")); // never repeated
-        test.Execute("Bank", "DROP TRIGGER kill_at_commit ON bank_events");
+        test.Execute("Bank", $"DROP TRIGGER {trigger} ON bank_events");
 
         // A stale aggregate: refused by the database (its unique index), explained, nothing stored;
         // the same writer connection serves the next save.
@@ -193,6 +166,28 @@ public sealed class WriterConnectionTests
     private static int Terminate(string applicationName) =>
         (int)PostgresServer.Scalar<long>(PostgresServer.ConnectionString!,
             "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = @name) t", ("name", applicationName));
+
+    /// <summary>
+    /// A trigger on <c>bank_events</c> that counts itself in the sequence <c>kills</c> and terminates its
+    /// own session: before each inserted row, or (deferred) while the transaction commits. Returns its name.
+    /// </summary>
+    private static string KillSessions(TestStore test, bool atCommit)
+    {
+        var name = atCommit ? "kill_at_commit" : "kill_on_insert";
+        test.Execute("Bank", "CREATE SEQUENCE kills");
+        test.Execute("Bank", $$"""
+            CREATE FUNCTION {{name}}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM nextval('kills');
+                PERFORM pg_terminate_backend(pg_backend_pid());
+                RETURN {{(atCommit ? "NULL" : "NEW")}};
+            END $$
+            """);
+        test.Execute("Bank", atCommit
+            ? $"CREATE CONSTRAINT TRIGGER {name} AFTER INSERT ON bank_events DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {name}()"
+            : $"CREATE TRIGGER {name} BEFORE INSERT ON bank_events FOR EACH ROW EXECUTE FUNCTION {name}()");
+        return name;
+    }
 
     private static T Scalar<T>(TestStore test, string sql) =>
         PostgresServer.Scalar<T>(new NpgsqlConnectionStringBuilder(test.Location.Location) { SearchPath = test.Location.Schema }.ConnectionString, sql);
