@@ -30,9 +30,12 @@ internal sealed class CpuMeter
         var process = (Process.GetCurrentProcess().TotalProcessorTime - _process).TotalMilliseconds / orders;
         var line = string.Create(CultureInfo.InvariantCulture, $"cpu_ms_per_order={process:F3}");
         if (_machine is { } before && MachineBusyTicks() is { } after)
-            line += string.Create(CultureInfo.InvariantCulture, $" machine_cpu_ms_per_order={(after - before) * 1000 / TicksPerSecond / orders:F3}");
+            line += string.Create(CultureInfo.InvariantCulture, $" machine_cpu_ms_per_order={Milliseconds(after - before) / orders:F3}");
         return line;
     }
+
+    /// <summary>Busy ticks of <see cref="MachineBusyTicks"/>, in milliseconds of processor time.</summary>
+    internal static double Milliseconds(long ticks) => ticks * 1000 / TicksPerSecond;
 
     /// <summary>The machine's busy ticks so far (user, nice, system, irq, softirq), or null where there is no <c>/proc/stat</c>.</summary>
     internal static long? MachineBusyTicks()

@@ -327,7 +327,7 @@ internal static partial class Compare
             throw new InvalidOperationException($"pgbench exited {process.ExitCode} without a tps line: {text}{errors.Result}");
         var processed = Processed().Match(text);
         double? cpu = busyBefore is { } b0 && busyAfter is { } b1 && processed.Success
-            ? (b1 - b0) * 10.0 / double.Parse(processed.Groups[1].Value, CultureInfo.InvariantCulture)
+            ? OrdersSample.CpuMeter.Milliseconds(b1 - b0) / double.Parse(processed.Groups[1].Value, CultureInfo.InvariantCulture)
             : null;
         return (double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), cpu);
     }

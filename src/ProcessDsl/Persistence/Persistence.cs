@@ -249,7 +249,7 @@ public abstract class Persistence : IDisposable
     /// <param name="application">The application's name (the prompt names it).</param>
     /// <param name="events">The events in order (at least one).</param>
     /// <param name="progress">Where the provider says how far it got (see <see cref="AppendCommitted"/>).</param>
-    /// <param name="cancellationToken">Not observed once the round trip is sent.</param>
+    /// <param name="cancellationToken">Not observed by the store's saves, which await the outcome of a save once taken into a transaction; a provider may observe it before sending.</param>
     protected internal virtual Task<long> AppendCommittedAsync(StoreCommands commands, StoreTables tables, string application, IReadOnlyList<StoredEvent> events, WriteProgress progress, CancellationToken cancellationToken) =>
         throw new NotSupportedException($"{GetType().Name} does not append and commit in one round trip.");
 
