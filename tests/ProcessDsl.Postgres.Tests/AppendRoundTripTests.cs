@@ -50,6 +50,118 @@ public sealed class AppendRoundTripTests
         }
     }
 
+    [PostgresFact]
+    public async Task A_steps_commit_rides_in_its_append_and_a_step_behind_another_worker_is_refused_whole()
+    {
+        // Tills issues one receipt per sale: a sale processed twice shows as two receipts of one sale.
+        using var test = TestStore.Create(StoreLocation.Postgres);
+        RunnerOptions Options() => new()
+        {
+            Applications = ["Tills"],
+            PollInterval = TimeSpan.FromHours(1),
+            Processing = new ProcessingOptions { InitialBackoff = TimeSpan.FromMilliseconds(1) },
+        };
+        var shop = (Shop.Shop)new Shop.Shop().Open(test.Open());
+        shop.Stock(items: 5, tags: 1);                                  // Listed, Tagged, Sold: 1..15
+        using var store = new StepCommits(test.Open());
+        await using var runner = new SingleThreadedRunner(ShopSystem.Definition, store, Options());
+        await runner.StartAsync();
+        await runner.WaitUntilIdleAsync(Idle);                          // at 15, and it knows it (a first position: inserted, not moved)
+        Assert.Equal(0, store.Refused);
+
+        shop.Stock(items: 5, tags: 1);                                  // 16..30: this runner hears nothing
+        await using (var other = new SingleThreadedRunner(ShopSystem.Definition, test.Open(), Options()))
+        {
+            await other.StartAsync();                                   // another worker takes 16..30
+            await other.WaitUntilIdleAsync(Idle);
+        }
+        // Saved through this runner, which steps from the 15 it knows: its policies issue receipts for
+        // 16..30 again, and its tracking move, in the same round trip as its COMMIT, finds 30. Nothing
+        // of that step may stay; the next starts from 30.
+        runner.Get<Shop.Shop>().Stock(items: 5, tags: 1);               // 31..45
+        await runner.WaitUntilIdleAsync(Idle);
+
+        Assert.True(store.Refused >= 1, "the step behind the other worker was refused in its round trip");
+        Assert.True(store.Committed >= 1, "the step from 30 appended and committed in one round trip");
+        var tills = runner.Get<Tills>();
+        var receipts = tills.NotificationLog.Select(0, 100).Items;
+        Assert.Equal(Enumerable.Range(1, 15).Select(i => (long)i), receipts.Select(n => n.Id));
+        var sales = receipts.Select(n => EventTopics.Deserialize<Receipt.Issued>(n).UpstreamId).ToList();
+        Assert.Equal(Enumerable.Range(1, 15).Select(i => 3L * i), sales.Order());  // each Sold (every third id) once
+    }
+
+    [PostgresFact]
+    public async Task A_step_whose_connection_is_lost_at_its_COMMIT_is_of_unknown_outcome_and_processed_once_after()
+    {
+        using var test = TestStore.Create(StoreLocation.Postgres);
+        var shop = (Shop.Shop)new Shop.Shop().Open(test.Open());
+        shop.Stock(items: 3, tags: 0);                                  // Listed, Sold: 1..6
+        using var store = new StepCommits(test.Open());
+        await using var runner = new SingleThreadedRunner(ShopSystem.Definition, store, new RunnerOptions
+        {
+            Applications = ["Tills"],
+            Processing = new ProcessingOptions { InitialBackoff = TimeSpan.FromMilliseconds(1) },
+        });
+        await runner.StartAsync();
+        await runner.WaitUntilIdleAsync(Idle);
+        // The next commit that stores a receipt kills its own session while it commits (once): the
+        // batch's COMMIT gets no reply, and nothing of the step is stored.
+        test.Execute("Tills", "CREATE SEQUENCE kills");
+        test.Execute("Tills", """
+            CREATE FUNCTION kill_once() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF nextval('kills') = 1 THEN
+                    PERFORM pg_terminate_backend(pg_backend_pid());
+                END IF;
+                RETURN NULL;
+            END $$
+            """);
+        test.Execute("Tills", "CREATE CONSTRAINT TRIGGER kill_once AFTER INSERT ON tills_events DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION kill_once()");
+
+        runner.Get<Shop.Shop>().Stock(items: 2, tags: 0);               // 7..10
+        await runner.WaitUntilIdleAsync(Idle);
+
+        Assert.Equal(1, store.Unknown);                                 // told unknown once, then retried from the stored position
+        var tills = runner.Get<Tills>();
+        var sales = tills.NotificationLog.Select(0, 100).Items.Select(n => EventTopics.Deserialize<Receipt.Issued>(n).UpstreamId).ToList();
+        Assert.Equal([2L, 4L, 6L, 8L, 10L], sales.Order());
+        Assert.Equal(5, tills.NotificationLog.MaxNotificationId);
+    }
+
+    /// <summary>
+    /// Lets steps append and commit in one round trip as the inner provider does, counting what came of
+    /// each; hears no prompts from other store instances (its runners poll instead).
+    /// </summary>
+    private sealed class StepCommits(Persistence inner) : DelegatingPersistence(inner)
+    {
+        private int _committed, _refused, _unknown;
+
+        public int Committed => Volatile.Read(ref _committed);
+
+        public int Refused => Volatile.Read(ref _refused);
+
+        public int Unknown => Volatile.Read(ref _unknown);
+
+        protected override bool AppendsCommitted => InnerAppendsCommitted;
+
+        public override PromptTransport? CreatePromptTransport() => null;
+
+        protected override AppendedAtOnce AppendAndCommit(StoreCommands commands, StoreTables tables, string application, TrackingUpdate? tracking, IReadOnlyList<StoredEvent> events, WriteProgress progress)
+        {
+            try
+            {
+                var done = base.AppendAndCommit(commands, tables, application, tracking, events, progress);
+                Interlocked.Increment(ref done.TrackingMoved ? ref _committed : ref _refused);
+                return done;
+            }
+            catch (Exception) when (progress.OutcomeUnknown)
+            {
+                Interlocked.Increment(ref _unknown);
+                throw;
+            }
+        }
+    }
+
     /// <summary>Counts how the store appends, per application, and passes everything on.</summary>
     private sealed class AppendCounter(Persistence inner) : DelegatingPersistence(inner)
     {
