@@ -405,82 +405,6 @@ public sealed class PostgresPersistence : Persistence
         }
     }
 
-    /// <summary>
-    /// A processing step's tracking move, lock, read of the newest id, insert (with its prompt) and
-    /// <c>COMMIT</c>, in one batch inside the step's transaction: the step's commit costs no round trip
-    /// of its own, and the application's lock is held from the server's first statement of the batch
-    /// to its commit with no wait for this process in between.
-    /// </summary>
-    /// <remarks>
-    /// The tracking move refuses in the server: it divides by the number of rows it moved, so a
-    /// position that is no longer the expected one fails that statement, the server skips the rest
-    /// (<c>COMMIT</c> included), and the step is rolled back by the store as a tracking conflict. How
-    /// far any other failure got is read from the replies that arrived, as for a save
-    /// (<see cref="AppendCommittedAsync"/>): refused before the insert's reply, nothing is committed
-    /// (the store rolls back); the insert answered without <c>COMMIT</c>, or a failure that is not the
-    /// server's, unknown; <c>COMMIT</c> answered, the step stands. Executed synchronously, as the
-    /// step's other statements are.
-    /// </remarks>
-    protected override AppendedAtOnce AppendAndCommit(StoreCommands commands, StoreTables tables, string application, TrackingUpdate? tracking, IReadOnlyList<StoredEvent> events, WriteProgress progress)
-    {
-        ArgumentNullException.ThrowIfNull(commands);
-        ArgumentNullException.ThrowIfNull(progress);
-        using var batch = BindAppend(commands, tables, application, tracking, events, refuseStaleTracking: true);
-        var move = tracking is null ? null : batch.BatchCommands[0];
-        var insert = batch.BatchCommands[^1];
-        var commit = new NpgsqlBatchCommand("COMMIT");
-        batch.BatchCommands.Add(commit);
-        long newest, numbered = -1;
-        try
-        {
-            using var reader = batch.ExecuteReader();
-            progress.Sent = true;
-            // The tracking move answers with one row when it moved (it fails when it did not).
-            if (move is not null && !(reader.Read() && reader.NextResult())) throw NoNewest(tables);
-            newest = Newest(reader, tables);
-            progress.FirstId = newest + 1;
-            if (reader.NextResult()) numbered = Newest(reader, tables);
-            while (reader.NextResult())
-            {
-            }
-        }
-        catch (PostgresException ex) when (move is not null && !Answered(move) && ex.SqlState == PostgresErrorCodes.DivisionByZero)
-        {
-            // The move, the batch's first statement, failed: no row was at the expected position.
-            // Nothing ran after it, and nothing is committed.
-            progress.Sent = true;
-            return new AppendedAtOnce(0, TrackingMoved: false);
-        }
-        catch (Exception) when (Answered(commit) && numbered >= 0)
-        {
-            // The connection failed after COMMIT's reply: the step stands.
-            EndCommitted(commands);
-            return Appended(batch, tracking: null, numbered, numbered, tables);
-        }
-        catch (Exception ex)
-        {
-            progress.Sent = true;
-            if (ex is not PostgresException || Answered(insert)) progress.OutcomeUnknown = true;
-            throw;
-        }
-        EndCommitted(commands);
-        return Appended(batch, tracking: null, newest, numbered, tables);
-
-        static void EndCommitted(StoreCommands commands)
-        {
-            // The server ended the transaction: Npgsql's transaction object is complete, and its
-            // disposal sends nothing.
-            try
-            {
-                commands.Db.DisposeTransaction();
-            }
-            catch (NpgsqlException)
-            {
-                // A connection broken after the commit: the store finds it so at its next use.
-            }
-        }
-    }
-
     /// <summary>Whether the reply to this statement of a batch has been read.</summary>
     private static bool Answered(NpgsqlBatchCommand command) => command.StatementType != StatementType.Unknown;
 
@@ -509,7 +433,7 @@ public sealed class PostgresPersistence : Persistence
     /// still runs prepared statements: Npgsql prepares a statement text after a few uses on a
     /// connection (<c>Max Auto Prepare</c>).
     /// </summary>
-    private NpgsqlBatch BindAppend(StoreCommands commands, StoreTables tables, string application, TrackingUpdate? tracking, IReadOnlyList<StoredEvent> events, bool refuseStaleTracking = false)
+    private NpgsqlBatch BindAppend(StoreCommands commands, StoreTables tables, string application, TrackingUpdate? tracking, IReadOnlyList<StoredEvent> events)
     {
         ArgumentNullException.ThrowIfNull(commands);
         ArgumentNullException.ThrowIfNull(tables);
@@ -518,7 +442,7 @@ public sealed class PostgresPersistence : Persistence
         var batch = new NpgsqlBatch((NpgsqlConnection)commands.Db.OpenDbConnection()) { Transaction = (NpgsqlTransaction?)commands.Db.Transaction };
         if (tracking is not null)
         {
-            var move = new NpgsqlBatchCommand(refuseStaleTracking ? sql.MoveTrackingOrRefuse : sql.MoveTracking);
+            var move = new NpgsqlBatchCommand(sql.MoveTracking);
             move.Parameters.Add(new NpgsqlParameter("position", NpgsqlDbType.Bigint) { Value = tracking.Position });
             move.Parameters.Add(new NpgsqlParameter("upstream", NpgsqlDbType.Text) { Value = tracking.Upstream });
             move.Parameters.Add(new NpgsqlParameter("expected", NpgsqlDbType.Bigint) { Value = tracking.Expected });
@@ -542,13 +466,10 @@ public sealed class PostgresPersistence : Persistence
     private readonly ConcurrentDictionary<StoreTables, AppendStatements> _appendSql = new();
 
     /// <summary>The statements of <see cref="AppendAtOnce"/> for one application's tables, built once.</summary>
-    private sealed record AppendStatements(string MoveTracking, string MoveTrackingOrRefuse, string Lock, string Newest, string Insert);
+    private sealed record AppendStatements(string MoveTracking, string Lock, string Newest, string Insert);
 
     private static AppendStatements AppendSql(StoreTables tables, bool notify) => new(
         $"UPDATE {tables.Tracking} SET \"position\" = @position WHERE upstream_application = @upstream AND \"position\" = @expected",
-        // The same move, failing (division by zero) when no row was at the expected position.
-        $"WITH moved AS (UPDATE {tables.Tracking} SET \"position\" = @position WHERE upstream_application = @upstream AND \"position\" = @expected RETURNING 1) " +
-        "SELECT 1 / count(*) FROM moved",
         $"LOCK TABLE {tables.Events} IN EXCLUSIVE MODE",
         $"SELECT COALESCE(MAX(notification_id), 0) FROM {tables.Events}",
         $"WITH newest AS (SELECT COALESCE(MAX(notification_id), 0) AS id FROM {tables.Events}), " +

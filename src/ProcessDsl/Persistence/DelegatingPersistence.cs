@@ -70,18 +70,11 @@ public abstract class DelegatingPersistence : Persistence
         Inner.AppendAtOnceAsync(commands, tables, application, events, progress, cancellationToken);
 
     /// <summary>
-    /// False, whatever the inner provider says: a command's save and a processing step's commit then
-    /// run their statements and their <see cref="CommitTransaction"/> through this wrapper, one by one.
-    /// A wrapper that changes none of what an append runs may return <see cref="InnerAppendsCommitted"/>.
+    /// False, whatever the inner provider says: a command's save then runs its statements and its
+    /// <see cref="CommitTransaction"/> through this wrapper, one by one. A wrapper that changes none of
+    /// what a save runs may return <c>Inner.AppendsCommitted</c>.
     /// </summary>
     protected internal override bool AppendsCommitted => false;
-
-    /// <summary>What the inner provider answers for <see cref="AppendsCommitted"/>.</summary>
-    protected bool InnerAppendsCommitted => Inner.AppendsCommitted;
-
-    /// <inheritdoc/>
-    protected internal override AppendedAtOnce AppendAndCommit(StoreCommands commands, StoreTables tables, string application, TrackingUpdate? tracking, IReadOnlyList<StoredEvent> events, WriteProgress progress) =>
-        Inner.AppendAndCommit(commands, tables, application, tracking, events, progress);
 
     /// <inheritdoc/>
     protected internal override long AppendCommitted(StoreCommands commands, StoreTables tables, string application, IReadOnlyList<StoredEvent> events, WriteProgress progress) =>

@@ -216,12 +216,9 @@ public abstract class Persistence : IDisposable
         ValueTask.FromResult<AppendedAtOnce?>(null);
 
     /// <summary>
-    /// Whether an append may carry its <c>COMMIT</c> in its own round trip: a command's save as one
-    /// round trip that begins its transaction, locks, numbers, inserts and commits
-    /// (<see cref="AppendCommitted"/>), and a processing step's append as one round trip that moves
-    /// its tracking position, locks, numbers, inserts and commits the step's transaction
-    /// (<see cref="AppendAndCommit"/>), instead of <see cref="AppendAtOnce"/> followed by a
-    /// <c>COMMIT</c> of its own. False by default.
+    /// Whether a command's save may go to the database as one round trip that begins its transaction,
+    /// locks, numbers, inserts and commits (<see cref="AppendCommitted"/>), instead of
+    /// <see cref="AppendAtOnce"/> followed by a <c>COMMIT</c> of its own. False by default.
     /// </summary>
     protected internal virtual bool AppendsCommitted => false;
 
@@ -255,35 +252,6 @@ public abstract class Persistence : IDisposable
     /// <param name="cancellationToken">Not observed by the store's saves, which await the outcome of a save once taken into a transaction; a provider may observe it before sending.</param>
     protected internal virtual Task<long> AppendCommittedAsync(StoreCommands commands, StoreTables tables, string application, IReadOnlyList<StoredEvent> events, WriteProgress progress, CancellationToken cancellationToken) =>
         throw new NotSupportedException($"{GetType().Name} does not append and commit in one round trip.");
-
-    /// <summary>
-    /// A processing step's append and its commit in one round trip (see <see cref="AppendsCommitted"/>):
-    /// inside the step's open transaction, moves the tracking position (when
-    /// <paramref name="tracking"/> is given) only if it is still the expected one, takes the append
-    /// lock, reads the newest notification id, inserts <paramref name="events"/> after it with their
-    /// prompt, and commits. The default throws <see cref="NotSupportedException"/>.
-    /// </summary>
-    /// <remarks>
-    /// The store calls this only for a tracking move from a stored position (its
-    /// <see cref="TrackingUpdate.Expected"/> above 0: a follower's first position is inserted, not
-    /// moved). When the position is no longer the expected one, nothing may be committed: the provider
-    /// returns a result whose <see cref="AppendedAtOnce.TrackingMoved"/> is false and leaves the
-    /// transaction for the store to roll back. A statement the database refuses before the insert's
-    /// reply is thrown, the transaction left to be rolled back as well. Once the insert may have run
-    /// and the <c>COMMIT</c>'s reply did not arrive, the provider sets
-    /// <see cref="WriteProgress.OutcomeUnknown"/> before throwing. After the <c>COMMIT</c>'s reply the
-    /// step stands, and the provider ends the connection's transaction object without a round trip
-    /// (LinqToDB's <see cref="DataConnection.DisposeTransaction"/>).
-    /// </remarks>
-    /// <param name="commands">The application's writer connection, inside the step's transaction.</param>
-    /// <param name="tables">The application's tables.</param>
-    /// <param name="application">The application's name (the prompt names it).</param>
-    /// <param name="tracking">The step's tracking move (from a stored position), or null for none.</param>
-    /// <param name="events">The events in order (at least one); their <see cref="StoredEvent.NotificationId"/> is not used.</param>
-    /// <param name="progress">Where the provider says how far it got (above), and <see cref="WriteProgress.FirstId"/> once known.</param>
-    /// <returns>The newest notification id before the step's events, and whether the tracking position moved.</returns>
-    protected internal virtual AppendedAtOnce AppendAndCommit(StoreCommands commands, StoreTables tables, string application, TrackingUpdate? tracking, IReadOnlyList<StoredEvent> events, WriteProgress progress) =>
-        throw new NotSupportedException($"{GetType().Name} does not append and commit a step in one round trip.");
 
     /// <summary>
     /// Called inside an append transaction that stored events, just before it commits, with the last

@@ -48,7 +48,7 @@ public sealed class WriteProgress
 
     /// <summary>
     /// Set by a provider whose write carries its own <c>COMMIT</c> in the same round trip
-    /// (<see cref="Persistence.AppendCommitted"/>, <see cref="Persistence.AppendAndCommit"/>) when a failure leaves it unknown whether that
+    /// (<see cref="Persistence.AppendCommitted"/>) when a failure leaves it unknown whether that
     /// <c>COMMIT</c> ran: the connection failed after the write's statements ran, or without any reply.
     /// </summary>
     public bool OutcomeUnknown { get; set; }

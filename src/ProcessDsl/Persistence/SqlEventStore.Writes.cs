@@ -119,29 +119,11 @@ internal sealed partial class SqlEventStore
         {
             // A step that appends nothing moves its tracking in the rows' last round trip.
             var moved = step.FlushRows(all.Count == 0 && parked is null ? tracking : null);
-            long last;
-            if (all.Count > 0 && parked is null && !moved && tracking is not { Expected: 0 } && !_appendsOneByOne && _persistence.AppendsCommitted)
-            {
-                // The provider moves tracking, appends and commits in one round trip.
-                var started = Stopwatch.GetTimestamp();
-                var done = _persistence.AppendAndCommit(db, Tables, Application, tracking, Unnumbered(all), progress);
-                if (!done.TrackingMoved)
-                {
-                    // Refused before anything was committed: another worker moved the position.
-                    Rollback(db);
-                    throw new TrackingConflictException(Application, tracking!.Upstream, tracking.Expected, Statements.StoredPosition(db, tracking.Upstream));
-                }
-                last = done.Newest + all.Count;
-                step.Committed(Stopwatch.GetElapsedTime(started));
-            }
-            else
-            {
-                last = AppendInTransaction(db, progress, all, moved ? null : tracking, parked);
-                progress.Committing = true;
-                var started = Stopwatch.GetTimestamp();
-                _persistence.CommitTransaction(db.Db);
-                step.Committed(Stopwatch.GetElapsedTime(started));
-            }
+            var last = AppendInTransaction(db, progress, all, moved ? null : tracking, parked);
+            progress.Committing = true;
+            var started = Stopwatch.GetTimestamp();
+            _persistence.CommitTransaction(db.Db);
+            step.Committed(Stopwatch.GetElapsedTime(started));
             if (saves.Count > 0)
             {
                 GroupCommit.Completed(saves, last - events.Count);
@@ -220,7 +202,7 @@ internal sealed partial class SqlEventStore
                     }
                     catch (Exception ex)
                     {
-                        throw Failed(db, progress, ex, events, tracking: null);
+                        throw FailedCommitted(db, progress, ex, events);
                     }
                 }
                 await db.Db.BeginTransactionAsync(none).ConfigureAwait(false);
@@ -306,19 +288,24 @@ internal sealed partial class SqlEventStore
     }
 
     /// <summary>
-    /// After a failed append: rolls back what is still open, and says what the failure means: an
-    /// unknown outcome once <c>COMMIT</c> was sent or the provider said so
-    /// (<see cref="WriteProgress.OutcomeUnknown"/>, for an append that carries its own commit), else
-    /// what the database refused (<see cref="ExplainUniqueViolation"/>).
+    /// After a failed append: rolls back (unless COMMIT was sent, when the outcome is unknown) and
+    /// says what the failure means (<see cref="ExplainUniqueViolation"/>).
     /// </summary>
     private Exception Failed(StoreCommands db, WriteProgress progress, Exception ex, IReadOnlyList<NewEvent> events, TrackingUpdate? tracking)
     {
         Rollback(db);
-        if (progress.Committing || progress.OutcomeUnknown) return new CommitOutcomeUnknownException(Application, ex);
+        if (progress.Committing) return new CommitOutcomeUnknownException(Application, ex);
         return _persistence.Classify(ex, Tables) is StoreFault.UniqueViolation or StoreFault.NotificationIdViolation
             ? ExplainUniqueViolation(db, events, tracking, progress.FirstId, ex)
             : ex;
     }
+
+    /// <summary>
+    /// After a failed <see cref="Persistence.AppendCommitted"/>: unknown when the provider says so, else
+    /// what <see cref="Failed"/> says (the provider has rolled back what it began).
+    /// </summary>
+    private Exception FailedCommitted(StoreCommands db, WriteProgress progress, Exception ex, IReadOnlyList<NewEvent> events) =>
+        progress.OutcomeUnknown ? new CommitOutcomeUnknownException(Application, ex) : Failed(db, progress, ex, events, tracking: null);
 
     /// <summary>
     /// Runs a write on the application's writer connection (opened on first use and kept). When the

@@ -314,7 +314,7 @@ internal sealed partial class SqlEventStore : EventStore
         }
         catch (Exception ex)
         {
-            throw Failed(db, progress, ex, events, tracking: null);
+            throw FailedCommitted(db, progress, ex, events);
         }
     });
 
