@@ -50,6 +50,50 @@ public sealed class AppendRoundTripTests
         }
     }
 
+    [Theory, SqliteStore, PostgresStore]
+    public async Task A_wrapper_keeps_a_saves_single_round_trip_only_when_it_says_so(string kind)
+    {
+        using var test = TestStore.Create(kind);
+        using var plain = new CommittedCounter(test.Open(), keepsRoundTrip: false);
+        using var keeping = new CommittedCounter(test.Open(), keepsRoundTrip: true);
+        var viaPlain = (Shop.Shop)new Shop.Shop().Open(plain);
+        var viaKeeping = (Shop.Shop)new Shop.Shop().Open(keeping);
+
+        viaPlain.Stock(items: 2, tags: 1);
+        viaKeeping.Stock(items: 2, tags: 1);
+        var item = Item.List("async");
+        await viaKeeping.SaveAsync(item);
+
+        // By default a wrapper sees each part of a save; one that returns InnerAppendsCommitted lets
+        // the provider send it whole (PostgreSQL), and SQLite, which does not, is asked nothing more.
+        Assert.Equal(0, plain.Committed);
+        Assert.Equal(test.IsPostgres ? 3 : 0, keeping.Committed);
+        Assert.Equal(13, viaKeeping.NotificationLog.MaxNotificationId);
+        Assert.Equal(Enumerable.Range(1, 13).Select(i => (long)i), viaPlain.NotificationLog.Select(0, 20).Items.Select(n => n.Id));
+    }
+
+    /// <summary>Counts the saves the inner provider appended and committed in one round trip.</summary>
+    private sealed class CommittedCounter(Persistence inner, bool keepsRoundTrip) : DelegatingPersistence(inner)
+    {
+        private int _committed;
+
+        public int Committed => Volatile.Read(ref _committed);
+
+        protected override bool AppendsCommitted => keepsRoundTrip ? InnerAppendsCommitted : base.AppendsCommitted;
+
+        protected override long AppendCommitted(StoreCommands commands, StoreTables tables, string application, IReadOnlyList<StoredEvent> events, WriteProgress progress)
+        {
+            Interlocked.Increment(ref _committed);
+            return base.AppendCommitted(commands, tables, application, events, progress);
+        }
+
+        protected override Task<long> AppendCommittedAsync(StoreCommands commands, StoreTables tables, string application, IReadOnlyList<StoredEvent> events, WriteProgress progress, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _committed);
+            return base.AppendCommittedAsync(commands, tables, application, events, progress, cancellationToken);
+        }
+    }
+
     /// <summary>Counts how the store appends, per application, and passes everything on.</summary>
     private sealed class AppendCounter(Persistence inner) : DelegatingPersistence(inner)
     {

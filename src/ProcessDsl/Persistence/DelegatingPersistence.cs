@@ -72,9 +72,16 @@ public abstract class DelegatingPersistence : Persistence
     /// <summary>
     /// False, whatever the inner provider says: a command's save then runs its statements and its
     /// <see cref="CommitTransaction"/> through this wrapper, one by one. A wrapper that changes none of
-    /// what a save runs may return <c>Inner.AppendsCommitted</c>.
+    /// what a save runs may return <see cref="InnerAppendsCommitted"/>.
     /// </summary>
     protected internal override bool AppendsCommitted => false;
+
+    /// <summary>
+    /// What the inner provider answers for <see cref="AppendsCommitted"/> (a wrapper outside this
+    /// library cannot ask the inner store itself), for a wrapper that lets saves keep the inner
+    /// provider's single round trip.
+    /// </summary>
+    protected bool InnerAppendsCommitted => Inner.AppendsCommitted;
 
     /// <inheritdoc/>
     protected internal override long AppendCommitted(StoreCommands commands, StoreTables tables, string application, IReadOnlyList<StoredEvent> events, WriteProgress progress) =>
