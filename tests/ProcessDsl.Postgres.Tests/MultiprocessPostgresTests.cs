@@ -166,7 +166,12 @@ public sealed class MultiprocessPostgresTests
                 var payments = runner.Get<Payments>();
                 await WaitUntil(() => ids.Count >= 300 && payments.NotificationLog.MaxNotificationId >= 50, callers);
                 var processedBefore = payments.NotificationLog.MaxNotificationId;
-                cluster.Restart(); // fast shutdown: every connection of the parent and the workers is cut
+                // Fast shutdown: every connection of the parent and the workers is cut. Down until the
+                // parent's commands have failed: a restart wholly between two saves would go unseen (a
+                // held connection's cut is retried on a fresh one, by design).
+                cluster.Stop();
+                await WaitUntil(() => !failures.IsEmpty, callers);
+                cluster.StartAgain();
                 var atRestart = ids.Count;
                 await WaitUntil(() => ids.Count >= atRestart + 300, callers);
                 await stop.CancelAsync();
