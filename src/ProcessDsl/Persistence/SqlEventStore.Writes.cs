@@ -202,7 +202,7 @@ internal sealed partial class SqlEventStore
                     }
                     catch (Exception ex)
                     {
-                        throw FailedCommitted(db, progress, ex, events);
+                        throw Failed(db, progress, ex, events, tracking: null);
                     }
                 }
                 await db.Db.BeginTransactionAsync(none).ConfigureAwait(false);
@@ -288,24 +288,19 @@ internal sealed partial class SqlEventStore
     }
 
     /// <summary>
-    /// After a failed append: rolls back (unless COMMIT was sent, when the outcome is unknown) and
-    /// says what the failure means (<see cref="ExplainUniqueViolation"/>).
+    /// After a failed append: rolls back what is still open (nothing, after a provider's
+    /// <see cref="Persistence.AppendCommitted"/>) and says what the failure means: an unknown outcome
+    /// once COMMIT was sent, or when the provider says so (<see cref="WriteProgress.OutcomeUnknown"/>);
+    /// else what the database refused (<see cref="ExplainUniqueViolation"/>).
     /// </summary>
     private Exception Failed(StoreCommands db, WriteProgress progress, Exception ex, IReadOnlyList<NewEvent> events, TrackingUpdate? tracking)
     {
         Rollback(db);
-        if (progress.Committing) return new CommitOutcomeUnknownException(Application, ex);
+        if (progress.Committing || progress.OutcomeUnknown) return new CommitOutcomeUnknownException(Application, ex);
         return _persistence.Classify(ex, Tables) is StoreFault.UniqueViolation or StoreFault.NotificationIdViolation
             ? ExplainUniqueViolation(db, events, tracking, progress.FirstId, ex)
             : ex;
     }
-
-    /// <summary>
-    /// After a failed <see cref="Persistence.AppendCommitted"/>: unknown when the provider says so, else
-    /// what <see cref="Failed"/> says (the provider has rolled back what it began).
-    /// </summary>
-    private Exception FailedCommitted(StoreCommands db, WriteProgress progress, Exception ex, IReadOnlyList<NewEvent> events) =>
-        progress.OutcomeUnknown ? new CommitOutcomeUnknownException(Application, ex) : Failed(db, progress, ex, events, tracking: null);
 
     /// <summary>
     /// Runs a write on the application's writer connection (opened on first use and kept). When the

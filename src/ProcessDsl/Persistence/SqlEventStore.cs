@@ -314,7 +314,7 @@ internal sealed partial class SqlEventStore : EventStore
         }
         catch (Exception ex)
         {
-            throw FailedCommitted(db, progress, ex, events);
+            throw Failed(db, progress, ex, events, tracking: null);
         }
     });
 
