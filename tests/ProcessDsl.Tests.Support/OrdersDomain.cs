@@ -96,10 +96,17 @@ public sealed partial class Payments : ProcessApplication
     /// </summary>
     public static System.Collections.Concurrent.ConcurrentDictionary<Guid, bool?> Watched { get; } = new();
 
+    /// <summary>For each watched order (see <see cref="Watched"/>), the name of the thread the policy ran on.</summary>
+    public static System.Collections.Concurrent.ConcurrentDictionary<Guid, string?> WatchedThreadNames { get; } = new();
+
     [Policy(typeof(Order.Reserved))]
     void OnReserved(Order.Reserved e, ProcessingEvent processing)
     {
-        if (Watched.ContainsKey(e.OriginatorId)) Watched[e.OriginatorId] = Thread.CurrentThread.IsThreadPoolThread;
+        if (Watched.ContainsKey(e.OriginatorId))
+        {
+            WatchedThreadNames[e.OriginatorId] = Thread.CurrentThread.Name;
+            Watched[e.OriginatorId] = Thread.CurrentThread.IsThreadPoolThread;
+        }
         processing.Collect(Payment.Create(e.OriginatorId));
     }
 }

@@ -60,7 +60,7 @@ public sealed partial class ProcessingTests : IDisposable
     }
 
     [Fact]
-    public async Task The_multi_threaded_runner_runs_steps_on_its_workers_own_threads_never_on_the_thread_pool()
+    public async Task The_multi_threaded_runner_runs_steps_on_its_workers_own_named_threads_never_on_the_thread_pool()
     {
         // Steps block on the database; on pool threads they would hold the threads that wake them.
         using var store = Persistence.Sqlite(_dir.Path);
@@ -81,10 +81,18 @@ public sealed partial class ProcessingTests : IDisposable
             var seen = ids.Select(id => Payments.Watched[id]).Where(onPool => onPool is not null).ToList();
             Assert.NotEmpty(seen);
             Assert.All(seen, onPool => Assert.False(onPool));
+            // Named after the application, for debuggers, dumps and profilers.
+            var names = ids.Where(Payments.WatchedThreadNames.ContainsKey).Select(id => Payments.WatchedThreadNames[id]).ToList();
+            Assert.NotEmpty(names);
+            Assert.All(names, name => Assert.Equal("Payments worker", name));
         }
         finally
         {
-            foreach (var id in ids) Payments.Watched.TryRemove(id, out _);
+            foreach (var id in ids)
+            {
+                Payments.Watched.TryRemove(id, out _);
+                Payments.WatchedThreadNames.TryRemove(id, out _);
+            }
         }
     }
 

@@ -105,6 +105,8 @@ public sealed class MultiThreadedRunner : Runner
     /// </summary>
     private void Work(string application, ChannelReader<bool> channel, CancellationToken cancellationToken)
     {
+        // A thread of its own (see OnStartAsync), named for debuggers, dumps and profilers.
+        Thread.CurrentThread.Name = application + " worker";
         var followers = FollowersOf(application);
         var prompts = new PromptWaiter(channel);
         try
