@@ -34,6 +34,8 @@ internal static class Baselines
             pragma.CommandText = $"PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous};";
             pragma.ExecuteNonQuery();
         }
+        // As the store's writer does: a write-ahead log of its working size from the start.
+        if (synchronous == "FULL") SqlitePersistence.PresizeWal(connection, Path.Combine(directory, "baseline.db"));
         var db = new DataConnection(new DataOptions().UseConnection(SQLiteTools.GetDataProvider(SQLiteProvider.Microsoft), connection, true));
         db.CreateTable<Row>(tableOptions: TableOptions.CreateIfNotExists);
         return db;

@@ -137,7 +137,7 @@ public sealed class SqlitePersistence : Persistence
     /// back, which leaves the file at that size and the database as it was; then the file is synced
     /// once. Only an optimisation: when the database is busy or anything fails, the log grows as usual.
     /// </summary>
-    private static void PresizeWal(SqliteConnection connection, string databasePath)
+    internal static void PresizeWal(SqliteConnection connection, string databasePath)
     {
         var wal = databasePath + "-wal";
         var info = new FileInfo(wal);
