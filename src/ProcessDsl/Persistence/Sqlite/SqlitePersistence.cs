@@ -129,10 +129,10 @@ public sealed class SqlitePersistence : Persistence
 
     /// <summary>
     /// Gives the write-ahead log its working size before the first commit. SQLite appends every commit
-    /// to the log until a checkpoint lets it start again from the beginning; while the file grows, each
-    /// synced commit also writes the file system's allocation and the file's size (on this kind of
-    /// file system, one more synchronous write per commit, measured as a tenth of a cold run's disk
-    /// requests), and after a checkpoint commits overwrite what is there. So the log is grown once, in
+    /// to the log until a checkpoint lets it start again from the beginning; while the file grows, a
+    /// synced commit also makes the file system write the file's new blocks and size (on ext4 without
+    /// a journal, a tenth of a cold orders run's disk requests, docs/benchmarks.md), and after a
+    /// checkpoint commits overwrite what is there. So the log is grown once, in
     /// a transaction that writes that much (spilled to the log: its cache is kept small) and is rolled
     /// back, which leaves the file at that size and the database as it was; then the file is synced
     /// once. Only an optimisation: when the database is busy or anything fails, the log grows as usual.
