@@ -143,8 +143,8 @@ public sealed class SqlitePersistence : Persistence
         var info = new FileInfo(wal);
         if (info.Exists && info.Length >= WalSize) return;
         using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA cache_size";
-        var cacheSize = Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        var cacheSize = Pragma(command, "cache_size");
+        var busyTimeout = Pragma(command, "busy_timeout");
         // Hardly any wait for another writer of the file (another process opening it too): its
         // commits grow the log anyway. (Microsoft.Data.Sqlite retries a busy statement until the
         // command's timeout, in whole seconds.)
@@ -169,7 +169,7 @@ public sealed class SqlitePersistence : Persistence
         // Whatever got written is rolled back; a failure to roll back or to restore the settings fails the open.
         command.CommandText = "ROLLBACK";
         if (SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) == 0) command.ExecuteNonQuery();
-        command.CommandText = FormattableString.Invariant($"PRAGMA cache_size={cacheSize}; PRAGMA busy_timeout=60000");
+        command.CommandText = FormattableString.Invariant($"PRAGMA cache_size={cacheSize}; PRAGMA busy_timeout={busyTimeout}");
         command.ExecuteNonQuery();
         try
         {
@@ -179,6 +179,12 @@ public sealed class SqlitePersistence : Persistence
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // No log to sync (nothing was written) or no access to it: the first commit syncs it.
+        }
+
+        static long Pragma(SqliteCommand command, string name)
+        {
+            command.CommandText = "PRAGMA " + name;
+            return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
         }
     }
 
